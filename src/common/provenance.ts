@@ -1,0 +1,77 @@
+/**
+ * Provenance recorded in every result file: the command, the git commit, the execution provider, the
+ * hardware and the library versions, so that a number can be traced to what produced it.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem, hostname, platform, arch, release } from 'node:os';
+import { createRequire } from 'node:module';
+
+export interface Provenance {
+  command: string;
+  createdAt: string;
+  gitCommit: string | null;
+  gitDirty: boolean | null;
+  executionProvider?: string;
+  hardware: { cpuModel: string; cpuCount: number; memoryBytes: number; hostname: string; platform: string; arch: string; kernel: string; gpu?: string };
+  versions: Record<string, string>;
+  seed?: number;
+}
+
+const require = createRequire(import.meta.url);
+
+function packageVersion(name: string): string {
+  try {
+    const path = require.resolve(`${name}/package.json`);
+    return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function git(args: string[]): string | null {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+let cachedVersions: Record<string, string> | null = null;
+
+export function libraryVersions(): Record<string, string> {
+  if (cachedVersions) return cachedVersions;
+  cachedVersions = {
+    node: process.versions.node,
+    abacus: packageVersion('abacus'),
+    'onnxruntime-node': packageVersion('onnxruntime-node'),
+  };
+  return cachedVersions;
+}
+
+/** Describe this run. `extra` adds or overrides fields (execution provider, seed, GPU name). */
+export function collectProvenance(extra: { executionProvider?: string; seed?: number; gpu?: string; command?: string } = {}): Provenance {
+  const commit = process.env.ABACUS_GIT_COMMIT ?? git(['rev-parse', 'HEAD']);
+  const status = process.env.ABACUS_GIT_COMMIT ? null : git(['status', '--porcelain', '--untracked-files=no']);
+  const cpuList = cpus();
+  const prov: Provenance = {
+    command: extra.command ?? ['abacus', ...process.argv.slice(2)].join(' '),
+    createdAt: new Date().toISOString(),
+    gitCommit: commit,
+    gitDirty: status === null ? null : status.length > 0,
+    hardware: {
+      cpuModel: cpuList[0]?.model ?? 'unknown',
+      cpuCount: cpuList.length,
+      memoryBytes: totalmem(),
+      hostname: hostname(),
+      platform: platform(),
+      arch: arch(),
+      kernel: release(),
+      ...(extra.gpu ? { gpu: extra.gpu } : {}),
+    },
+    versions: libraryVersions(),
+  };
+  if (extra.executionProvider) prov.executionProvider = extra.executionProvider;
+  if (extra.seed !== undefined) prov.seed = extra.seed;
+  return prov;
+}
