@@ -1,0 +1,538 @@
+/**
+ * Spec builders for the paper's figures: typed rows in, a Vega-Lite spec out (pure functions, no I/O).
+ * Every axis title carries its unit; colours come from the theme so a policy looks the same everywhere.
+ */
+import { InputError } from '../common/errors.js';
+import {
+  BALANCER_LABELS,
+  MODEL_SHORT_NAMES,
+  OFFERED_LOAD_COLOR,
+  POLICY_COLORS,
+  POLICY_LABELS,
+  PREDICTOR_LABELS,
+  THEME_CONFIG,
+  balancerColorScale,
+  policyColorScale,
+  predictorColorScale,
+  seriesColorScale,
+} from './theme.js';
+import type { BalancerName, FixedColorScale, PolicyName, PredictorName } from './theme.js';
+import type { VegaLiteSpec } from './render.js';
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+/** Title and subtitle shown above a figure; every builder has a default title. */
+export interface FigureText {
+  title?: string;
+  subtitle?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Row types
+
+/** Prediction error of one predictor on one combination, on all combinations together, or in k-fold CV. */
+export interface PredictionErrorRow {
+  /** Combination ("resnet50_bert"), or a label for the pooled rows ("all", "3in4"). */
+  combination: string;
+  predictor: PredictorName;
+  /** Mean absolute percentage error on held-out groups, in percent. */
+  mapePct: number;
+  /** 'combination' (default): a per-combination bar; 'all' and 'cross-validation' bars come last. */
+  scope?: 'combination' | 'all' | 'cross-validation';
+}
+
+/** 99th-percentile latency of one policy on one combination, divided by the QoS target. */
+export interface TailLatencyRow {
+  combination: string;
+  policy: PolicyName;
+  p99OverQos: number;
+}
+
+/** Share of a run's queries that missed their QoS target (dropped or late). */
+export interface ViolationRow {
+  combination: string;
+  policy: PolicyName;
+  violationPct: number;
+}
+
+/** Highest sustained throughput found by a load sweep. */
+export interface PeakThroughputRow {
+  combination: string;
+  policy: PolicyName;
+  peakQps: number;
+}
+
+/** Queries completed in a run at a load above capacity. */
+export interface OverloadCompletionRow {
+  combination: string;
+  policy: PolicyName;
+  completed: number;
+  /** Queries sent in the run (drawn as a reference line when all rows agree). */
+  sent?: number;
+}
+
+/** Cost of one scheduling decision as a function of the number of search ways. */
+export interface DecisionTimeRow {
+  ways: number;
+  decisionMs: number;
+  /** A line per series (e.g. "2 models", "4 models"); one line when absent. */
+  series?: string;
+}
+
+/** Outcome of serving runs made with a given number of search ways. */
+export interface WaysOutcomeRow {
+  ways: number;
+  violationPct: number;
+  goodputQps: number;
+  series?: string;
+}
+
+/** Latency samples of the foreground model, alone (`background: null`) or beside one other model. */
+export interface LatencySamples {
+  background: string | null;
+  latenciesMs: readonly number[];
+}
+
+/** One time step of a cluster run under one balancer. */
+export interface ClusterStepRow {
+  /** Start of the step, seconds since the run started. */
+  timeS: number;
+  balancer: BalancerName;
+  throughputQps: number;
+  p99Ms: number;
+  meanMs: number;
+}
+
+export interface OfferedLoadRow {
+  timeS: number;
+  offeredQps: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Helpers
+
+/**
+ * The paper's short label of a combination: "resnet50_inception_v3" or "resnet50+inception_v3" →
+ * "Res50+Incep". Text that is not a list of zoo model names is returned unchanged.
+ */
+export function combinationLabel(combination: string): string {
+  const names = Object.keys(MODEL_SHORT_NAMES).sort((a, b) => b.length - a.length);
+  const parts: string[] = [];
+  let rest = combination.trim();
+  while (rest.length > 0) {
+    const name = names.find((n) => rest.startsWith(n) && (rest.length === n.length || rest[n.length] === '_' || rest[n.length] === '+'));
+    if (name === undefined) return combination;
+    parts.push(MODEL_SHORT_NAMES[name] ?? name);
+    rest = rest.slice(name.length);
+    if (rest.length > 0) {
+      rest = rest.slice(1);
+      if (rest.length === 0) return combination;
+    }
+  }
+  return parts.length > 0 ? parts.join('+') : combination;
+}
+
+function requireRows(rows: readonly unknown[], figure: string): void {
+  if (rows.length === 0) throw new InputError(`${figure}: no data rows`);
+}
+
+function requireFinite(value: number, what: string): void {
+  if (!Number.isFinite(value)) throw new InputError(`${what} must be a finite number, got ${value}`);
+}
+
+function uniqueInOrder(values: Iterable<string>): string[] {
+  return [...new Set(values)];
+}
+
+function titleOf(text: FigureText, fallback: string): { text: string; subtitle?: string } {
+  return text.subtitle ? { text: text.title ?? fallback, subtitle: text.subtitle } : { text: text.title ?? fallback };
+}
+
+function colorEncoding(scale: FixedColorScale, field: string, title: string): Record<string, unknown> {
+  return { field, type: 'nominal', title, scale: { domain: scale.domain, range: scale.range }, sort: scale.domain };
+}
+
+/** Room per bar in grouped bar charts (px): groups of 3-4 bars are ~40-55 px wide. */
+const BAR_STEP = 12;
+
+function spec(body: Record<string, unknown>): VegaLiteSpec {
+  return { $schema: SCHEMA, config: THEME_CONFIG, ...body } as unknown as VegaLiteSpec;
+}
+
+/**
+ * x encoding for combination labels, kept in data order. Labels are slanted when the longest would not
+ * fit under its group (`groupWidth` px; DejaVu Sans at 12 px averages under 7.5 px a character).
+ */
+function combinationAxis(order: string[], groupWidth: number): Record<string, unknown> {
+  const longest = Math.max(...order.map((l) => l.length));
+  const slant = longest * 7.5 > groupWidth - 6;
+  return {
+    field: 'combination',
+    type: 'nominal',
+    title: 'model combination',
+    sort: order,
+    axis: slant ? { labelAngle: -40, labelAlign: 'right', labelBaseline: 'top' } : { labelAngle: 0 },
+  };
+}
+
+/**
+ * A dashed horizontal line at `y` labelled in the right margin. It has its own one-row data set so it is
+ * drawn once, not once per row of the figure's data.
+ */
+function referenceLine(y: number, label: string): Record<string, unknown>[] {
+  return [
+    { data: { values: [{}] }, mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5, color: '#333333' }, encoding: { y: { datum: y } } },
+    {
+      data: { values: [{}] },
+      mark: { type: 'text', align: 'left', baseline: 'middle', dx: 4, fontSize: 11, color: '#333333' },
+      encoding: { x: { value: { expr: 'width' } }, y: { datum: y }, text: { value: label } },
+    },
+  ];
+}
+
+interface PolicyDatum {
+  combination: string;
+  policy: string;
+  value: number;
+}
+
+function policyData<R extends { combination: string; policy: PolicyName }>(
+  rows: readonly R[],
+  value: (r: R) => number,
+  what: string,
+): { values: PolicyDatum[]; order: string[]; color: FixedColorScale } {
+  const values = rows.map((r) => {
+    const v = value(r);
+    requireFinite(v, `${what} of ${r.policy} on ${r.combination}`);
+    return { combination: combinationLabel(r.combination), policy: POLICY_LABELS[r.policy], value: v };
+  });
+  return {
+    values,
+    order: uniqueInOrder(values.map((v) => v.combination)),
+    color: policyColorScale(rows.map((r) => r.policy)),
+  };
+}
+
+function groupedPolicyBars(
+  rows: readonly { combination: string; policy: PolicyName }[],
+  data: { values: PolicyDatum[]; order: string[]; color: FixedColorScale },
+  yTitle: string,
+  yFormat: string,
+): Record<string, unknown> {
+  return {
+    mark: { type: 'bar' },
+    encoding: {
+      x: combinationAxis(data.order, BAR_STEP * data.color.domain.length),
+      xOffset: { field: 'policy', type: 'nominal', sort: data.color.domain },
+      y: { field: 'value', type: 'quantitative', title: yTitle, axis: { format: yFormat } },
+      color: colorEncoding(data.color, 'policy', 'policy'),
+      tooltip: [
+        { field: 'combination', type: 'nominal' },
+        { field: 'policy', type: 'nominal' },
+        { field: 'value', type: 'quantitative', title: yTitle, format: yFormat },
+      ],
+    },
+    width: { step: BAR_STEP, for: 'offset' },
+    height: 280,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Figures
+
+/** Prediction error (MAPE) per combination for each predictor, then the pooled and cross-validated bars. */
+export function predictionErrorSpec(rows: readonly PredictionErrorRow[], text: FigureText = {}): VegaLiteSpec {
+  requireRows(rows, 'prediction error figure');
+  const rank = { combination: 0, all: 1, 'cross-validation': 2 } as const;
+  const values = rows.map((r) => {
+    requireFinite(r.mapePct, `MAPE of ${r.predictor} on ${r.combination}`);
+    const scope = r.scope ?? 'combination';
+    const label = scope === 'combination' ? combinationLabel(r.combination) : r.combination.trim() || scope;
+    return { combination: label, predictor: PREDICTOR_LABELS[r.predictor], mape: r.mapePct, scope, rank: rank[scope] };
+  });
+  const order = uniqueInOrder([...values].sort((a, b) => a.rank - b.rank).map((v) => v.combination));
+  const color = predictorColorScale(rows.map((r) => r.predictor));
+  return spec({
+    title: titleOf(text, 'Latency prediction error per model combination'),
+    data: { values },
+    mark: { type: 'bar' },
+    encoding: {
+      x: combinationAxis(order, BAR_STEP * color.domain.length),
+      xOffset: { field: 'predictor', type: 'nominal', sort: color.domain },
+      y: { field: 'mape', type: 'quantitative', title: 'prediction error, MAPE (%)', axis: { format: '.0f' } },
+      color: colorEncoding(color, 'predictor', 'predictor'),
+      tooltip: [
+        { field: 'combination', type: 'nominal' },
+        { field: 'predictor', type: 'nominal' },
+        { field: 'mape', type: 'quantitative', title: 'MAPE (%)', format: '.2f' },
+      ],
+    },
+    width: { step: BAR_STEP, for: 'offset' },
+    height: 260,
+  });
+}
+
+/** 99th-percentile latency normalised by the QoS target, per combination and policy, with a rule at 1. */
+export function tailLatencySpec(rows: readonly TailLatencyRow[], text: FigureText = {}): VegaLiteSpec {
+  requireRows(rows, 'tail latency figure');
+  const data = policyData(rows, (r) => r.p99OverQos, 'p99/QoS');
+  const bars = groupedPolicyBars(rows, data, '99th-percentile latency / QoS target (×)', '.1f');
+  const { width, height, ...barLayer } = bars;
+  return spec({
+    title: titleOf(text, '99th-percentile latency relative to the QoS target'),
+    width,
+    height,
+    data: { values: data.values },
+    layer: [barLayer, ...referenceLine(1, 'QoS target')],
+  });
+}
+
+/** QoS-violation ratio per combination, one line with points per policy. */
+export function violationRatioSpec(rows: readonly ViolationRow[], text: FigureText = {}): VegaLiteSpec {
+  requireRows(rows, 'violation ratio figure');
+  const data = policyData(rows, (r) => r.violationPct, 'violation ratio');
+  const step = Math.max(34, 8 * data.color.domain.length);
+  return spec({
+    title: titleOf(text, 'QoS-violation ratio per model combination'),
+    data: { values: data.values },
+    mark: { type: 'line', point: { size: 45 } },
+    encoding: {
+      x: { ...combinationAxis(data.order, step), scale: { padding: 0.5 } },
+      y: { field: 'value', type: 'quantitative', title: 'QoS violations (% of queries)', axis: { format: '.0f' } },
+      color: colorEncoding(data.color, 'policy', 'policy'),
+      tooltip: [
+        { field: 'combination', type: 'nominal' },
+        { field: 'policy', type: 'nominal' },
+        { field: 'value', type: 'quantitative', title: 'violations (%)', format: '.1f' },
+      ],
+    },
+    width: { step },
+    height: 260,
+  });
+}
+
+/** Peak sustained throughput (from a load sweep) per combination and policy. */
+export function peakThroughputSpec(rows: readonly PeakThroughputRow[], text: FigureText = {}): VegaLiteSpec {
+  requireRows(rows, 'peak throughput figure');
+  const data = policyData(rows, (r) => r.peakQps, 'peak throughput');
+  return spec({
+    title: titleOf(text, 'Peak throughput that meets the QoS target'),
+    data: { values: data.values },
+    ...groupedPolicyBars(rows, data, 'peak throughput (queries/s)', ',.0f'),
+  });
+}
+
+/** Queries completed per combination and policy in a run above capacity (the paper's "throughput"). */
+export function overloadCompletionsSpec(rows: readonly OverloadCompletionRow[], text: FigureText = {}): VegaLiteSpec {
+  requireRows(rows, 'overload completions figure');
+  const data = policyData(rows, (r) => r.completed, 'completions');
+  const sentValues = uniqueInOrder(rows.map((r) => (r.sent === undefined ? '' : String(r.sent))));
+  const sent = sentValues.length === 1 && sentValues[0] !== '' ? Number(sentValues[0]) : undefined;
+  const yTitle = sent === undefined ? 'completed queries (count)' : `completed queries (of ${sent.toLocaleString('en-US')} sent)`;
+  const bars = groupedPolicyBars(rows, data, yTitle, ',.0f');
+  const { width, height, ...barLayer } = bars;
+  const layers: Record<string, unknown>[] = [barLayer];
+  if (sent !== undefined) layers.push(...referenceLine(sent, 'queries sent'));
+  return spec({
+    title: titleOf(text, 'Completed queries under overload'),
+    width,
+    height,
+    data: { values: data.values },
+    layer: layers,
+  });
+}
+
+function waysAxis(): Record<string, unknown> {
+  return { field: 'ways', type: 'quantitative', title: 'search ways (candidates per decision)', axis: { format: 'd', tickMinStep: 1 }, scale: { zero: false, nice: false } };
+}
+
+/** A line with points: coloured by series, or in Abacus's colour when there is one line. */
+function singleOrSeriesLine(hasSeries: boolean): Record<string, unknown> {
+  return hasSeries
+    ? { type: 'line', point: true }
+    : { type: 'line', color: POLICY_COLORS.abacus, point: { color: POLICY_COLORS.abacus } };
+}
+
+/** Decision time of the scheduler versus the number of search ways. */
+export function decisionTimeSpec(rows: readonly DecisionTimeRow[], text: FigureText = {}): VegaLiteSpec {
+  requireRows(rows, 'decision time figure');
+  const values = rows.map((r) => {
+    requireFinite(r.ways, 'ways');
+    requireFinite(r.decisionMs, `decision time at ${r.ways} ways`);
+    return { ways: r.ways, decisionMs: r.decisionMs, series: r.series ?? '' };
+  });
+  const series = uniqueInOrder(values.map((v) => v.series)).filter((s) => s !== '');
+  const encoding: Record<string, unknown> = {
+    x: waysAxis(),
+    y: { field: 'decisionMs', type: 'quantitative', title: 'decision time (ms)' },
+    tooltip: [
+      { field: 'ways', type: 'quantitative', title: 'ways' },
+      { field: 'decisionMs', type: 'quantitative', title: 'decision time (ms)', format: '.3f' },
+    ],
+  };
+  if (series.length > 0) encoding.color = colorEncoding(seriesColorScale(series, {}), 'series', 'setting');
+  return spec({
+    title: titleOf(text, 'Scheduling decision time versus search ways'),
+    data: { values },
+    mark: singleOrSeriesLine(series.length > 0),
+    encoding,
+    width: 460,
+    height: 240,
+  });
+}
+
+/** QoS violations and goodput of serving runs versus the number of search ways (two stacked panels). */
+export function waysOutcomeSpec(rows: readonly WaysOutcomeRow[], text: FigureText = {}): VegaLiteSpec {
+  requireRows(rows, 'ways outcome figure');
+  const values = rows.map((r) => {
+    requireFinite(r.ways, 'ways');
+    requireFinite(r.violationPct, `violation ratio at ${r.ways} ways`);
+    requireFinite(r.goodputQps, `goodput at ${r.ways} ways`);
+    return { ways: r.ways, violationPct: r.violationPct, goodputQps: r.goodputQps, series: r.series ?? '' };
+  });
+  const series = uniqueInOrder(values.map((v) => v.series)).filter((s) => s !== '');
+  const color = series.length > 0 ? { color: colorEncoding(seriesColorScale(series, {}), 'series', 'setting') } : {};
+  const mark = singleOrSeriesLine(series.length > 0);
+  const panel = (field: string, title: string, format: string): Record<string, unknown> => ({
+    mark,
+    encoding: {
+      x: waysAxis(),
+      y: { field, type: 'quantitative', title, axis: { format } },
+      ...color,
+      tooltip: [
+        { field: 'ways', type: 'quantitative', title: 'ways' },
+        { field, type: 'quantitative', title, format: '.2f' },
+      ],
+    },
+    width: 460,
+    height: 170,
+  });
+  return spec({
+    title: titleOf(text, 'QoS violations and goodput versus search ways'),
+    data: { values },
+    vconcat: [panel('violationPct', 'QoS violations (% of queries)', '.1f'), panel('goodputQps', 'goodput (queries/s meeting QoS)', ',.0f')],
+    spacing: 14,
+  });
+}
+
+/** Empirical CDF points of a sample: at most `maxPoints` evenly spaced in probability, plus min and max. */
+export function ecdfPoints(samples: readonly number[], maxPoints = 200): { x: number; p: number }[] {
+  const sorted = samples.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0) return [];
+  const points: { x: number; p: number }[] = [{ x: sorted[0], p: 0 }];
+  const step = Math.max(1, Math.ceil(n / maxPoints));
+  for (let i = 0; i < n; i += step) points.push({ x: sorted[i], p: (i + 1) / n });
+  if (points[points.length - 1].p !== 1) points.push({ x: sorted[n - 1], p: 1 });
+  return points;
+}
+
+function percentile99(samples: readonly number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)];
+}
+
+/**
+ * The motivation figure: latency CDF of one model running alone and beside each other model. The
+ * legend gives each series' 99th percentile.
+ */
+export function latencyCdfSpec(foreground: string, series: readonly LatencySamples[], text: FigureText = {}): VegaLiteSpec {
+  requireRows(series, 'latency CDF figure');
+  const values: { series: string; latencyMs: number; p: number }[] = [];
+  const names: string[] = [];
+  const colors: string[] = [];
+  const fixed = seriesColorScale(series.map((s) => s.background ?? 'alone'));
+  series.forEach((s, i) => {
+    const finite = s.latenciesMs.filter((v) => Number.isFinite(v));
+    if (finite.length === 0) throw new InputError(`latency CDF: no samples for background ${s.background ?? 'alone'}`);
+    const base = s.background === null ? 'alone' : `with ${combinationLabel(s.background)}`;
+    const name = `${base} (p99 ${percentile99(finite).toFixed(1)} ms)`;
+    names.push(name);
+    colors.push(fixed.range[fixed.domain.indexOf(s.background ?? 'alone')] ?? fixed.range[i % fixed.range.length]);
+    for (const pt of ecdfPoints(finite)) values.push({ series: name, latencyMs: pt.x, p: pt.p });
+  });
+  const fg = combinationLabel(foreground);
+  return spec({
+    title: titleOf(text, `Latency of ${fg} alone and beside another model`),
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
+        encoding: {
+          x: { field: 'latencyMs', type: 'quantitative', title: `${fg} query latency (ms)`, scale: { zero: false } },
+          y: { field: 'p', type: 'quantitative', title: 'fraction of queries (CDF)', scale: { domain: [0, 1] }, axis: { format: '.1f' } },
+          color: { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: colors }, sort: names, legend: { orient: 'right', direction: 'vertical', offset: 40 } },
+          order: { field: 'p', type: 'quantitative' },
+        },
+      },
+      ...referenceLine(0.99, 'p99'),
+    ],
+    width: 460,
+    height: 280,
+  });
+}
+
+/**
+ * The cluster figure: throughput, 99th-percentile and mean latency per time step for each balancer, as
+ * three stacked panels with one time axis. `offered` adds the offered load to the throughput panel;
+ * `qosMs` adds the QoS target to the latency panels.
+ */
+export function clusterTimeSeriesSpec(
+  rows: readonly ClusterStepRow[],
+  options: FigureText & { offered?: readonly OfferedLoadRow[]; qosMs?: number } = {},
+): VegaLiteSpec {
+  requireRows(rows, 'cluster time series figure');
+  const span = Math.max(...rows.map((r) => r.timeS), ...(options.offered ?? []).map((o) => o.timeS));
+  const minutes = span > 600;
+  const unit = minutes ? 60 : 1;
+  const offeredLabel = 'offered load';
+  const values: { t: number; series: string; metric: string; value: number }[] = [];
+  for (const r of rows) {
+    for (const [metric, value] of [['throughput', r.throughputQps], ['p99', r.p99Ms], ['mean', r.meanMs]] as const) {
+      requireFinite(value, `${metric} of ${r.balancer} at ${r.timeS} s`);
+      values.push({ t: r.timeS / unit, series: BALANCER_LABELS[r.balancer], metric, value });
+    }
+  }
+  for (const o of options.offered ?? []) {
+    requireFinite(o.offeredQps, `offered load at ${o.timeS} s`);
+    values.push({ t: o.timeS / unit, series: offeredLabel, metric: 'throughput', value: o.offeredQps });
+  }
+  const balancers = balancerColorScale(rows.map((r) => r.balancer));
+  const color = options.offered && options.offered.length > 0
+    ? { domain: [offeredLabel, ...balancers.domain], range: [OFFERED_LOAD_COLOR, ...balancers.range] }
+    : balancers;
+  const x = { field: 't', type: 'quantitative', title: minutes ? 'time since start (min)' : 'time since start (s)', scale: { nice: false } };
+  const colorEnc = colorEncoding(color, 'series', 'balancer');
+  const panel = (metric: string, yTitle: string, showX: boolean, qos: boolean): Record<string, unknown> => {
+    const lines = {
+      transform: [{ filter: { field: 'metric', equal: metric } }],
+      mark: { type: 'line', strokeWidth: 1.8 },
+      encoding: {
+        x: showX ? x : { ...x, axis: { title: null, labels: false } },
+        y: { field: 'value', type: 'quantitative', title: yTitle, axis: { format: ',.0f' } },
+        color: colorEnc,
+        strokeDash: {
+          field: 'series',
+          type: 'nominal',
+          scale: { domain: color.domain, range: color.domain.map((d) => (d === offeredLabel ? [5, 3] : [1, 0])) },
+          sort: color.domain,
+          title: 'balancer',
+        },
+      },
+    };
+    const layers: Record<string, unknown>[] = [lines];
+    if (qos && options.qosMs !== undefined) layers.push(...referenceLine(options.qosMs, 'QoS target'));
+    return { layer: layers, width: 620, height: 150 };
+  };
+  return spec({
+    title: titleOf(options, 'Cluster: throughput and latency over time per balancer'),
+    data: { values },
+    vconcat: [
+      panel('throughput', 'throughput (queries/s)', false, false),
+      panel('p99', 'p99 latency (ms)', false, true),
+      panel('mean', 'mean latency (ms)', true, false),
+    ],
+    spacing: 10,
+    resolve: { scale: { x: 'shared' } },
+  });
+}
