@@ -1,0 +1,6 @@
+export * from './types.js';
+export { Executor, defaultPlan, type ExecutorOptions, type ServiceOptions } from './executor.js';
+export { HostError } from './host.js';
+export { checkExecutionProvider, parseExecutionProvider, hostKindFor, CUDA_INSTALL_HINT } from './providers.js';
+export { SegmentEngine } from './engine.js';
+export type { HostStats } from './protocol.js';

@@ -1,0 +1,71 @@
+/** Public types of the executor: services, segments, groups and their timings. */
+
+export type ExecutionProviderName = 'cpu' | 'webgpu' | 'cuda';
+
+export const EXECUTION_PROVIDERS: readonly ExecutionProviderName[] = ['cpu', 'webgpu', 'cuda'];
+
+/**
+ * How a segment [start, end) becomes ONNX sessions inside a host:
+ * - `exact`: one session per requested range, built on first use and kept in an LRU cache (weights are
+ *   duplicated across overlapping cached ranges: host memory, bounded by `maxCachedSessions`);
+ * - `partition`: one session per operator block of a fixed partition (every operator's weights live in
+ *   exactly one session: nothing is duplicated, on the GPU included); a range runs as the chain of its
+ *   blocks, activations handed over in place (on the device for webgpu).
+ */
+export type SegmentPlan = 'exact' | 'partition';
+
+export interface ServiceConfig {
+  /** Service name (the model name). */
+  name: string;
+  /** Folder with manifest.json, model.onnx and model.onnx.data. */
+  modelDir: string;
+  ep: ExecutionProviderName;
+  /** Intra-op threads of each session (CPU EP). */
+  intraOpThreads: number;
+  plan: SegmentPlan;
+  /** `exact` plan: sessions kept per service before the least recently used is released. */
+  maxCachedSessions: number;
+  /** Graph optimisation level for every session. */
+  graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
+  /** GPU to use (webgpu/cuda device id). */
+  deviceId: number;
+  /** Seed of the prepared random inputs. */
+  seed: number;
+}
+
+/** One member of a group: operators [start, end) of query `queryId` on service `service`. */
+export interface SegmentRun {
+  service: string;
+  queryId: string;
+  start: number;
+  end: number;
+  batch: number;
+  /** Sequence length (models with a `seq` dim); 0 otherwise. */
+  seq: number;
+  /** Return the final output (only when `end` is the model's operator count); for tests and checks. */
+  returnOutput?: boolean;
+}
+
+export interface MemberTiming {
+  service: string;
+  queryId: string;
+  start: number;
+  end: number;
+  /** The member's own run time, from its actual start to its finish. */
+  ms: number;
+  /** How late the member started after the group's start signal. */
+  startDelayMs: number;
+  /** Sessions that had to be built for this member (cold cache): its time includes building them. */
+  sessionsBuilt: number;
+  /** The query has run all its operators. */
+  finished: boolean;
+  output?: { dims: number[]; data: Float32Array };
+}
+
+export interface GroupResult {
+  /** From the start signal to the barrier (the last member's finish). */
+  groupMs: number;
+  members: MemberTiming[];
+  /** Spread of the members' actual start times. */
+  startSkewMs: number;
+}
