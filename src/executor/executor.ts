@@ -33,6 +33,8 @@ export interface ServiceOptions {
   graphOptimizationLevel?: ServiceConfig['graphOptimizationLevel'];
   deviceId?: number;
   seed?: number;
+  /** Host kind; by default a worker thread, or a child process where the provider needs one (webgpu). */
+  hostKind?: 'thread' | 'process';
 }
 
 /** Default segment plan per provider: see docs/ARCHITECTURE.md (executor) for the measurements. */
@@ -77,7 +79,7 @@ export class Executor {
       deviceId: options.deviceId ?? 0,
       seed: options.seed ?? 0,
     };
-    const host = new ServiceHost(config, hostKindFor(ep), this.opts.initTimeoutMs);
+    const host = new ServiceHost(config, options.hostKind ?? hostKindFor(ep), this.opts.initTimeoutMs);
     this.hosts.set(name, host);
     try {
       await host.start();

@@ -4,7 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError } from '../common/errors.js';
 import type { HostReply, HostRequest } from './protocol.js';
 import type { ServiceConfig } from './types.js';
@@ -35,6 +35,13 @@ function hostEntry(): string {
   return fileURLToPath(new URL(`./host-main.${ext}`, import.meta.url));
 }
 
+/** Flags for a host: ours, plus the TypeScript loader when running from sources (tests, tsx). */
+function hostExecArgv(): string[] {
+  const argv = inheritedExecArgv();
+  if (hostEntry().endsWith('.ts') && !argv.some((a) => a.includes('tsx'))) argv.push('--import', 'tsx');
+  return argv;
+}
+
 export class ServiceHost {
   private worker: Worker | null = null;
   private child: ChildProcess | null = null;
@@ -55,13 +62,18 @@ export class ServiceHost {
     this.deathReason = null;
     const onMessage = (r: HostReply) => this.onReply(r);
     if (this.kind === 'thread') {
-      const w = new Worker(hostEntry(), { execArgv: inheritedExecArgv(), stdout: false, stderr: false });
+      const entry = hostEntry();
+      // From TypeScript sources (tests), a worker needs tsx registered inside it: Node 20 does not apply
+      // the parent's --import loader hooks to worker threads.
+      const w = entry.endsWith('.ts')
+        ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`, { eval: true, execArgv: inheritedExecArgv() })
+        : new Worker(entry, { execArgv: inheritedExecArgv() });
       w.on('message', onMessage);
       w.on('error', (err) => this.onDeath(`threw ${err.message}`));
       w.on('exit', (code) => this.onDeath(`exited with code ${code}`));
       this.worker = w;
     } else {
-      const c = fork(hostEntry(), [], { execArgv: inheritedExecArgv(), serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const c = fork(hostEntry(), [], { execArgv: hostExecArgv(), serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       c.on('message', (m) => onMessage(m as HostReply));
       c.on('error', (err) => this.onDeath(`failed: ${err.message}`));
       c.on('exit', (code, signal) => this.onDeath(signal ? `was killed by ${signal}` : `exited with code ${code}`));

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Executor } from '../../src/executor/index.js';
+import { buildTinyModel, tempDir } from '../helpers/tiny-model.js';
+
+test('a group completes at its last member: group latency is at least each member\'s', async () => {
+  const parent = tempDir();
+  const a = await buildTinyModel(parent, 'a', 4, { channels: 16, size: 24 });
+  const b = await buildTinyModel(parent, 'b', 6);
+  const ex = new Executor();
+  try {
+    await ex.addService({ modelDir: a.dir, intraOpThreads: 1 }, 2);
+    await ex.addService({ modelDir: b.dir, intraOpThreads: 1, hostKind: 'process' }, 2);
+    for (let i = 0; i < 5; i++) {
+      const r = await ex.runGroup([
+        { service: 'a', queryId: `a${i}`, start: 0, end: 4, batch: 2, seq: 0 },
+        { service: 'b', queryId: `b${i}`, start: 0, end: 3, batch: 1, seq: 0 },
+      ]);
+      assert.equal(r.members.length, 2);
+      for (const m of r.members) {
+        assert.ok(m.ms > 0, 'members report their own run time');
+        assert.ok(r.groupMs + 1e-9 >= m.ms + m.startDelayMs, `group ${r.groupMs} ms covers member ${m.service} (${m.ms} ms after ${m.startDelayMs} ms)`);
+        assert.ok(m.startDelayMs >= 0, 'no member starts before the start signal');
+      }
+      assert.ok(r.startSkewMs >= 0 && r.startSkewMs < 50, `start skew ${r.startSkewMs} ms`);
+    }
+    // an empty segment joins the barrier without work; the query continues later
+    const r = await ex.runGroup([
+      { service: 'a', queryId: 'x', start: 0, end: 0, batch: 1, seq: 0 },
+      { service: 'b', queryId: 'y', start: 0, end: 6, batch: 1, seq: 0 },
+    ]);
+    assert.equal(r.members.find((m) => m.service === 'a')!.finished, false);
+    assert.equal(r.members.find((m) => m.service === 'b')!.finished, true);
+    await assert.rejects(
+      ex.runGroup([
+        { service: 'a', queryId: 'p', start: 0, end: 1, batch: 1, seq: 0 },
+        { service: 'a', queryId: 'q', start: 0, end: 1, batch: 1, seq: 0 },
+      ]),
+      /at most one segment per service/,
+    );
+    await assert.rejects(ex.runGroup([{ service: 'nope', queryId: 'z', start: 0, end: 1, batch: 1, seq: 0 }]), /unknown service 'nope'/);
+  } finally {
+    await ex.shutdown();
+  }
+});
