@@ -48,8 +48,6 @@ interface TextItem {
   text?: unknown;
   fontSize?: number | string | null;
   fontWeight?: string | number | null;
-  limit?: number | null;
-  ellipsis?: string | null;
 }
 
 interface TextMetricsObject {
@@ -60,8 +58,8 @@ let metricsInstalled = false;
 
 /**
  * Make vega measure text with the shipped font's advances (vega falls back to a 0.8 em-per-character
- * guess without a canvas). Honours a text item's `limit` the way vega does: the width of the text after
- * truncation with an ellipsis.
+ * guess without a canvas). The function returns the width of the text as given: vega's own truncation
+ * (a text item's `limit`) calls it on prefixes, so it must not truncate itself.
  */
 export function installTextMetrics(): void {
   if (metricsInstalled) return;
@@ -76,19 +74,7 @@ export function installTextMetrics(): void {
     const text = raw === undefined || raw === null ? '' : String(raw).trim();
     if (text.length === 0) return 0;
     const face = isBoldWeight(item.fontWeight ?? undefined) ? metrics.bold : metrics.regular;
-    const full = face.width(text, size);
-    const limit = Number(item.limit ?? 0);
-    if (!(limit > 0) || full < limit) return full;
-    const ellipsis = item.ellipsis ?? '\u2026';
-    const room = limit - face.width(ellipsis, size);
-    let lo = 0;
-    let hi = text.length;
-    while (lo < hi) {
-      const mid = 1 + ((lo + hi) >>> 1);
-      if (face.width(text.slice(0, mid), size) < room) lo = mid;
-      else hi = mid - 1;
-    }
-    return face.width(text.slice(0, lo) + ellipsis, size);
+    return face.width(text, size);
   };
   metricsInstalled = true;
 }
