@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/** The `abacus` command: a thin commander layer over the library. */
+import { Command } from '@commander-js/extra-typings';
+import { zooCommand } from './cli/zoo.js';
+import { benchCommand } from './cli/bench.js';
+
+const program = new Command('abacus')
+  .description('several DNN services on one accelerator with deterministic operator overlap and predicted latency')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+program.addCommand(zooCommand());
+program.addCommand(benchCommand());
+
+// usage errors in any subcommand are bad input too (exit code 2)
+const overrideAll = (cmd: { commands: readonly unknown[]; exitOverride: (fn: (err: { exitCode: number }) => never) => unknown }): void => {
+  cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+  for (const sub of cmd.commands) overrideAll(sub as typeof cmd);
+};
+overrideAll(program as unknown as Parameters<typeof overrideAll>[0]);
+
+await program.parseAsync(process.argv);
