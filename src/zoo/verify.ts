@@ -21,6 +21,9 @@ export interface VerifyResult {
   dims: Record<string, number>;
 }
 
+/** IEEE half-precision bits of 1.0. */
+const FLOAT16_ONE = 0x3c00;
+
 /** Seeded random feeds for every input of a manifest at the given symbolic dim values. */
 export function manifestFeeds(manifest: Manifest, dims: Record<string, number>, seed: number): Feeds {
   const rng = new Rng(seed);
@@ -30,7 +33,9 @@ export function manifestFeeds(manifest: Manifest, dims: Record<string, number>, 
     if (input.role === 'side' && input.dtype.startsWith('float')) {
       // Side inputs such as attention masks: ones (attend everywhere), the value real inputs carry.
       const count = shape.reduce((a, b) => a * b, 1);
-      feeds[input.name] = new ort.Tensor('float32', new Float32Array(count).fill(1), shape);
+      feeds[input.name] = input.dtype === 'float16'
+        ? new ort.Tensor('float16', new Uint16Array(count).fill(FLOAT16_ONE), shape)
+        : new ort.Tensor('float32', new Float32Array(count).fill(1), shape);
     } else {
       feeds[input.name] = randomTensor(input.dtype, shape, () => rng.next());
     }
