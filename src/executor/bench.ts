@@ -11,8 +11,9 @@ import * as ort from 'onnxruntime-node';
 import { median } from '../common/stats.js';
 import { readManifest, type Manifest } from '../zoo/manifest.js';
 import { manifestFeeds } from '../zoo/verify.js';
-import { Executor } from './executor.js';
+import { Executor, defaultPlan } from './executor.js';
 import { sessionOptions } from './providers.js';
+import { balancedOperatorCuts } from './engine.js';
 import type { ExecutionProviderName, SegmentPlan, ServiceConfig } from './types.js';
 
 export interface ExecutorBenchOptions {
@@ -70,29 +71,9 @@ export interface ExecutorBenchResult {
   pairs: PairBenchResult[];
 }
 
-/** Cut points splitting [0, L) into `k` segments of about equal FLOPs. */
-export function balancedCuts(manifest: Manifest, k: number): number[] {
-  const L = manifest.operators.length;
-  const parts = Math.min(k, L);
-  const total = manifest.operators.reduce((a, o) => a + o.flops, 0);
-  const cuts = [0];
-  let acc = 0;
-  for (let i = 0; i < L; i++) {
-    acc += manifest.operators[i]!.flops;
-    const want = cuts.length;
-    if (want < parts && acc >= (total * want) / parts && L - (i + 1) >= parts - want) cuts.push(i + 1);
-  }
-  while (cuts.length < parts) {
-    // too few FLOPs-balanced cuts (tiny models): fill with the first free operator boundaries
-    for (let i = 1; i < L && cuts.length < parts; i++) if (!cuts.includes(i)) cuts.push(i);
-    cuts.sort((a, b) => a - b);
-  }
-  return [...cuts, L];
-}
-
 export async function benchExecutor(opts: ExecutorBenchOptions): Promise<ExecutorBenchResult> {
   const manifests = opts.modelDirs.map((d) => readManifest(d));
-  const plan: SegmentPlan = opts.plan ?? (opts.ep === 'cpu' ? 'exact' : 'partition');
+  const plan: SegmentPlan = opts.plan ?? defaultPlan(opts.ep);
   const ex = new Executor();
   const results: ModelBenchResult[] = [];
   const pairs: PairBenchResult[] = [];
@@ -106,13 +87,13 @@ export async function benchExecutor(opts: ExecutorBenchOptions): Promise<Executo
     for (const [i, m] of manifests.entries()) {
       const L = m.operators.length;
       const seq = m.inputs.some((t) => t.shape.includes('seq')) ? opts.seq : 0;
-      const variants: number[][] = [[0, L], ...(opts.segmentCounts ?? [4]).filter((k) => k > 1 && k < L).map((k) => balancedCuts(m, k)), Array.from({ length: L + 1 }, (_, j) => j)];
+      const variants: number[][] = [[0, L], ...(opts.segmentCounts ?? [4]).filter((k) => k > 1 && k < L).map((k) => balancedOperatorCuts(m.operators.map((o) => o.flops), k)), Array.from({ length: L + 1 }, (_, j) => j)];
       // the plain session: the same options as a service's one-segment session, in this process
-      const config: ServiceConfig = { name: m.name, modelDir: opts.modelDirs[i]!, ep: opts.ep, intraOpThreads: opts.intraOpThreads, plan, maxCachedSessions: 64, graphOptimizationLevel: 'all', deviceId: 0, seed: 0 };
+      const config: ServiceConfig = { name: m.name, modelDir: opts.modelDirs[i]!, ep: opts.ep, intraOpThreads: opts.intraOpThreads, plan, tiers: [1, 4], maxCachedSessions: 64, graphOptimizationLevel: 'all', deviceId: 0, seed: 0 };
       const plain = await ort.InferenceSession.create(join(opts.modelDirs[i]!, m.model.file), sessionOptions(config, false));
       const feeds = manifestFeeds(m, { ...m.reference, batch: opts.batch, ...(seq ? { seq } : {}) }, 0);
       const ranges = variants.flatMap((cuts) => cuts.slice(0, -1).map((s, k): [number, number] => [s, cuts[k + 1]!]));
-      await ex.prepare(m.name, opts.batch, seq, ranges);
+      await ex.prepare(m.name, opts.batch, seq, ranges, true);
       const wholeTimes: number[] = [];
       const segTimes = variants.map(() => [] as number[]);
       const wallTimes = variants.map(() => [] as number[]);

@@ -50,7 +50,8 @@ export class SegmentEngine {
   private readonly inputs = new Map<string, Record<string, ort.Tensor>>();
   private readonly queries = new Map<string, QueryState>();
   private readonly pool = new Map<number, CpuArray[]>();
-  private readonly blocks: number[];
+  /** `tiered` plan: [start, end) of every coarse block, largest tiers first. */
+  private readonly tierBlocks: Array<[number, number]>;
   private readonly onDevice: boolean;
   private readonly dtype: ElementType;
   private useCounter = 0;
@@ -63,8 +64,7 @@ export class SegmentEngine {
     this.loaded = readOnnxModel(join(config.modelDir, this.manifest.model.file));
     this.onDevice = config.ep !== 'cpu';
     this.dtype = activationInput(this.manifest).dtype;
-    // Partition plan: one block per operator (boundaries 0, 1, ..., L).
-    this.blocks = Array.from({ length: this.operatorCount + 1 }, (_, i) => i);
+    this.tierBlocks = config.plan === 'tiered' ? tierBlocks(this.manifest, config.tiers) : [];
   }
 
   get cachedSessions(): number {
@@ -97,17 +97,25 @@ export class SegmentEngine {
 
   /** The pieces (session ranges) that run operators [start, end). */
   plan(start: number, end: number): Array<[number, number]> {
+    if (start >= end) return [];
     if (this.config.plan === 'exact') return [[start, end]];
     const pieces: Array<[number, number]> = [];
     let s = start;
-    for (const b of this.blocks) {
-      if (b <= s) continue;
-      if (b >= end) break;
-      pieces.push([s, b]);
-      s = b;
+    while (s < end) {
+      // tiered: the largest fixed block that starts here and fits; otherwise (and for `partition`) one operator
+      const block = this.tierBlocks.find(([a, b]) => a === s && b <= end);
+      const e = block ? block[1] : s + 1;
+      pieces.push([s, e]);
+      s = e;
     }
-    pieces.push([s, end]);
     return pieces;
+  }
+
+  /** Every session the plan can use (tiered, partition); empty for `exact`. */
+  fixedRanges(): Array<[number, number]> {
+    if (this.config.plan === 'exact') return [];
+    const perOperator = Array.from({ length: this.operatorCount }, (_, i): [number, number] => [i, i + 1]);
+    return [...this.tierBlocks.filter(([a, b]) => b - a > 1), ...perOperator];
   }
 
   private segmentFile(start: number, end: number): string {
@@ -151,8 +159,14 @@ export class SegmentEngine {
   /** Build the sessions that running [start, end) needs (untimed warm-up). */
   async warm(start: number, end: number): Promise<number> {
     let built = 0;
-    if (start === end) return 0;
     for (const [s, e] of this.plan(start, end)) if ((await this.session(s, e)).built) built++;
+    return built;
+  }
+
+  /** Build every session of a fixed plan (tiered, partition) up front. */
+  async warmAll(): Promise<number> {
+    let built = 0;
+    for (const [s, e] of this.fixedRanges()) if ((await this.session(s, e)).built) built++;
     return built;
   }
 
@@ -178,12 +192,13 @@ export class SegmentEngine {
   }
 
   /** Run operators [start, end) of a query. The query's state moves to `end`. */
-  async run(queryId: string, start: number, end: number, batch: number, seq: number, returnOutput = false): Promise<SegmentOutcome> {
+  async run(queryId: string, start: number, end: number, batch: number, seq: number, returnOutput = false, advance = true): Promise<SegmentOutcome> {
     const L = this.operatorCount;
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > L || start > end) {
       throw new InputError(`${this.config.name}: bad segment [${start}, ${end}) for query ${queryId} (${L} operators)`);
     }
     let state = this.queries.get(queryId);
+    if (!advance) return this.replay(state, queryId, start, end, batch, seq);
     if (!state) {
       if (start !== 0) throw new InputError(`${this.config.name}: query ${queryId} is unknown here, so its first segment must start at 0 (got ${start})`);
       state = { position: 0, batch, seq, activation: null, pooled: false };
@@ -198,28 +213,11 @@ export class SegmentEngine {
     if (start < end) {
       const activationName = activationInput(this.manifest).name;
       for (const [s, e] of this.plan(start, end)) {
-        const { cached, built } = await this.session(s, e);
-        if (built) sessionsBuilt++;
-        const current = state.activation ?? feeds[activationName]!;
-        const runFeeds: Record<string, ort.Tensor> = { [cached.inputs[0]!]: current };
-        for (const side of cached.inputs.slice(1)) runFeeds[side] = feeds[side]!;
-        let next: ort.Tensor;
-        let pooled = false;
-        if (!this.onDevice && e < L) {
-          // Write the boundary activation into a reused buffer instead of a fresh allocation.
-          const dims = concreteDims(this.manifest.operators[e - 1]!.outputShape, this.dimsFor(batch, seq), this.config.name);
-          const count = dims.reduce((a, b) => a * b, 1);
-          const buffer = this.acquire(count * (this.dtype === 'float16' ? 2 : 4));
-          const target = new ort.Tensor(this.dtype === 'float16' ? 'float16' : 'float32', buffer, dims);
-          await cached.session.run(runFeeds, { [cached.output]: target });
-          next = target;
-          pooled = true;
-        } else {
-          next = (await cached.session.run(runFeeds, [cached.output]))[cached.output]!;
-        }
+        const r = await this.runPiece(state, s, e, batch, seq, feeds, activationName);
+        if (r.built) sessionsBuilt++;
         this.recycle(state);
-        state.activation = next;
-        state.pooled = pooled;
+        state.activation = r.next;
+        state.pooled = r.pooled;
       }
     }
     state.position = end;
@@ -236,6 +234,46 @@ export class SegmentEngine {
     return outcome;
   }
 
+  /** Run [start, end) from the query's kept activation without moving the query (timing repetitions). */
+  private async replay(state: QueryState | undefined, queryId: string, start: number, end: number, batch: number, seq: number): Promise<SegmentOutcome> {
+    if (start > 0 && (!state || state.position !== start)) {
+      throw new InputError(`${this.config.name}: query ${queryId} is not at operator ${start}, so [${start}, ${end}) cannot be repeated from it`);
+    }
+    const scratch: QueryState = { position: start, batch, seq, activation: start > 0 ? state!.activation : null, pooled: false };
+    let sessionsBuilt = 0;
+    const feeds = this.feedsFor(batch, seq);
+    const activationName = activationInput(this.manifest).name;
+    for (const [s, e] of this.plan(start, end)) {
+      const r = await this.runPiece(scratch, s, e, batch, seq, feeds, activationName);
+      if (r.built) sessionsBuilt++;
+      // the kept activation is not ours to recycle; intermediate ones are
+      if (scratch.activation !== state?.activation) this.recycle(scratch);
+      scratch.activation = r.next;
+      scratch.pooled = r.pooled;
+    }
+    if (scratch.activation !== state?.activation) this.recycle(scratch);
+    return { sessionsBuilt, finished: false };
+  }
+
+  private async runPiece(state: QueryState, s: number, e: number, batch: number, seq: number, feeds: Record<string, ort.Tensor>, activationName: string): Promise<{ next: ort.Tensor; pooled: boolean; built: boolean }> {
+    const L = this.operatorCount;
+    const { cached, built } = await this.session(s, e);
+    const current = state.activation ?? feeds[activationName]!;
+    const runFeeds: Record<string, ort.Tensor> = { [cached.inputs[0]!]: current };
+    for (const side of cached.inputs.slice(1)) runFeeds[side] = feeds[side]!;
+    if (!this.onDevice && e < L) {
+      // Write the boundary activation into a reused buffer instead of a fresh allocation.
+      const dims = concreteDims(this.manifest.operators[e - 1]!.outputShape, this.dimsFor(batch, seq), this.config.name);
+      const count = dims.reduce((a, b) => a * b, 1);
+      const buffer = this.acquire(count * (this.dtype === 'float16' ? 2 : 4));
+      const target = new ort.Tensor(this.dtype === 'float16' ? 'float16' : 'float32', buffer, dims);
+      await cached.session.run(runFeeds, { [cached.output]: target });
+      return { next: target, pooled: true, built };
+    }
+    const next = (await cached.session.run(runFeeds, [cached.output]))[cached.output]!;
+    return { next, pooled: false, built };
+  }
+
   /** Forget a query (its activation is freed). */
   release(queryId: string): void {
     const state = this.queries.get(queryId);
@@ -249,4 +287,35 @@ export class SegmentEngine {
     for (const s of this.sessions.values()) await s.session.release();
     this.sessions.clear();
   }
+}
+
+/** The coarse blocks of the `tiered` plan: for each tier count k, k FLOPs-balanced blocks. */
+export function tierBlocks(manifest: Manifest, tiers: readonly number[]): Array<[number, number]> {
+  const L = manifest.operators.length;
+  const blocks: Array<[number, number]> = [];
+  for (const k of [...tiers].sort((a, b) => a - b)) {
+    const cuts = balancedOperatorCuts(manifest.operators.map((o) => o.flops), Math.min(k, L));
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const block: [number, number] = [cuts[i]!, cuts[i + 1]!];
+      if (block[1] - block[0] > 1 && !blocks.some(([a, b]) => a === block[0] && b === block[1])) blocks.push(block);
+    }
+  }
+  // largest first, so a greedy decomposition takes the coarsest block that fits
+  return blocks.sort((x, y) => y[1] - y[0] - (x[1] - x[0]));
+}
+
+/** Cut points [0, ..., L] splitting operators into `k` contiguous parts of about equal FLOPs. */
+export function balancedOperatorCuts(flops: readonly number[], k: number): number[] {
+  const L = flops.length;
+  const parts = Math.max(1, Math.min(k, L));
+  const total = flops.reduce((a, b) => a + b, 0);
+  const cuts = [0];
+  let acc = 0;
+  for (let i = 0; i < L - 1 && cuts.length < parts; i++) {
+    acc += flops[i]!;
+    const want = cuts.length;
+    const remainingOps = L - (i + 1);
+    if ((acc >= (total * want) / parts && remainingOps >= parts - want) || remainingOps === parts - want) cuts.push(i + 1);
+  }
+  return [...cuts, L];
 }

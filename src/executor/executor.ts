@@ -29,6 +29,8 @@ export interface ServiceOptions {
   ep?: ExecutionProviderName;
   intraOpThreads?: number;
   plan?: SegmentPlan;
+  /** `tiered` plan: block counts of the coarse tiers (default [1, 4]). */
+  tiers?: number[];
   maxCachedSessions?: number;
   graphOptimizationLevel?: ServiceConfig['graphOptimizationLevel'];
   deviceId?: number;
@@ -39,7 +41,7 @@ export interface ServiceOptions {
 
 /** Default segment plan per provider: see docs/ARCHITECTURE.md (executor) for the measurements. */
 export function defaultPlan(ep: ExecutionProviderName): SegmentPlan {
-  return ep === 'cpu' ? 'exact' : 'partition';
+  return ep === 'cpu' ? 'tiered' : 'partition';
 }
 
 export class Executor {
@@ -74,6 +76,7 @@ export class Executor {
       ep,
       intraOpThreads: options.intraOpThreads ?? Math.max(1, Math.floor(availableParallelism() / Math.max(1, servicesPlanned))),
       plan: options.plan ?? defaultPlan(ep),
+      tiers: options.tiers ?? [1, 4],
       maxCachedSessions: options.maxCachedSessions ?? 64,
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
       deviceId: options.deviceId ?? 0,
@@ -101,8 +104,8 @@ export class Executor {
   }
 
   /** Untimed preparation: inputs for (batch, seq) and the sessions that `ranges` need. */
-  async prepare(service: string, batch: number, seq: number, ranges: Array<[number, number]> = []): Promise<number> {
-    const r = await this.host(service).request({ type: 'prepare', id: 0, batch, seq, ranges }, this.opts.prepareTimeoutMs, `prepare batch ${batch} seq ${seq}`);
+  async prepare(service: string, batch: number, seq: number, ranges: Array<[number, number]> = [], warmAll = false): Promise<number> {
+    const r = await this.host(service).request({ type: 'prepare', id: 0, batch, seq, ranges, warmAll }, this.opts.prepareTimeoutMs, `prepare batch ${batch} seq ${seq}`);
     return r.type === 'prepared' ? r.sessionsBuilt : 0;
   }
 
@@ -160,7 +163,7 @@ export class Executor {
       const settled = await Promise.allSettled(
         members.map((m) =>
           this.host(m.service).request(
-            { type: 'run', id: 0, queryId: m.queryId, start: m.start, end: m.end, batch: m.batch, seq: m.seq, startAtNs, sentNs, returnOutput: m.returnOutput ?? false },
+            { type: 'run', id: 0, queryId: m.queryId, start: m.start, end: m.end, batch: m.batch, seq: m.seq, startAtNs, sentNs, returnOutput: m.returnOutput ?? false, advance: m.advance ?? true },
             this.opts.runTimeoutMs,
             `query ${m.queryId} operators [${m.start}, ${m.end})`,
           ),

@@ -35,6 +35,7 @@ async function handle(msg: HostRequest, send: Send, exit: () => void): Promise<v
         const t0 = performance.now();
         e.feedsFor(msg.batch, msg.seq);
         let built = 0;
+        if (msg.warmAll) built += await e.warmAll();
         for (const [s, end] of msg.ranges) built += await e.warm(s, end);
         send({ type: 'prepared', id: msg.id, sessionsBuilt: built, ms: performance.now() - t0 });
         return;
@@ -44,7 +45,7 @@ async function handle(msg: HostRequest, send: Send, exit: () => void): Promise<v
         const receivedNs = process.hrtime.bigint();
         await waitUntil(msg.startAtNs);
         const startNs = process.hrtime.bigint();
-        const outcome = await e.run(msg.queryId, msg.start, msg.end, msg.batch, msg.seq, msg.returnOutput);
+        const outcome = await e.run(msg.queryId, msg.start, msg.end, msg.batch, msg.seq, msg.returnOutput, msg.advance);
         const endNs = process.hrtime.bigint();
         send({ type: 'done', id: msg.id, queryId: msg.queryId, receivedNs, startNs, endNs, ...outcome });
         return;

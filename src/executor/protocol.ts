@@ -8,7 +8,7 @@ import type { ServiceConfig } from './types.js';
 
 export type HostRequest =
   | { type: 'init'; id: number; config: ServiceConfig }
-  | { type: 'prepare'; id: number; batch: number; seq: number; ranges: Array<[number, number]> }
+  | { type: 'prepare'; id: number; batch: number; seq: number; ranges: Array<[number, number]>; warmAll: boolean }
   | {
       type: 'run';
       id: number;
@@ -21,6 +21,7 @@ export type HostRequest =
       startAtNs: bigint;
       sentNs: bigint;
       returnOutput: boolean;
+      advance: boolean;
     }
   | { type: 'release'; id: number; queryId: string }
   | { type: 'stats'; id: number }

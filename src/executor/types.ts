@@ -10,9 +10,13 @@ export const EXECUTION_PROVIDERS: readonly ExecutionProviderName[] = ['cpu', 'we
  *   duplicated across overlapping cached ranges: host memory, bounded by `maxCachedSessions`);
  * - `partition`: one session per operator block of a fixed partition (every operator's weights live in
  *   exactly one session: nothing is duplicated, on the GPU included); a range runs as the chain of its
- *   blocks, activations handed over in place (on the device for webgpu).
+ *   blocks, activations handed over in place (on the device for webgpu);
+ * - `tiered`: fixed sessions for the whole model, for `tiers` FLOPs-balanced blocks (4 by default) and
+ *   for every operator; a range runs as the fewest of them, chosen greedily from its start. The
+ *   decomposition is fixed, so profiling and serving run a range the same way, with a bounded number of
+ *   sessions (1 + 4 + L) built once.
  */
-export type SegmentPlan = 'exact' | 'partition';
+export type SegmentPlan = 'exact' | 'partition' | 'tiered';
 
 export interface ServiceConfig {
   /** Service name (the model name). */
@@ -23,6 +27,8 @@ export interface ServiceConfig {
   /** Intra-op threads of each session (CPU EP). */
   intraOpThreads: number;
   plan: SegmentPlan;
+  /** `tiered` plan: block counts of the coarse tiers (per-operator sessions are always there). */
+  tiers: number[];
   /** `exact` plan: sessions kept per service before the least recently used is released. */
   maxCachedSessions: number;
   /** Graph optimisation level for every session. */
@@ -44,6 +50,11 @@ export interface SegmentRun {
   seq: number;
   /** Return the final output (only when `end` is the model's operator count); for tests and checks. */
   returnOutput?: boolean;
+  /**
+   * false: run the segment but leave the query where it was (its activation at `start` is kept), so the
+   * same segment can be timed again; the profiler's repetitions use this. Default true.
+   */
+  advance?: boolean;
 }
 
 export interface MemberTiming {

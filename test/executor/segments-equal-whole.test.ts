@@ -10,7 +10,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-for (const plan of ['exact', 'partition'] as const) {
+for (const plan of ['exact', 'partition', 'tiered'] as const) {
   test(`a query run as any split into segments gives the whole model's output (${plan} plan)`, async () => {
     const parent = tempDir();
     const model = await buildTinyModel(parent, 'tiny', 6, { side: true });
