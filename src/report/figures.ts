@@ -294,7 +294,8 @@ export function violationRatioSpec(rows: readonly ViolationRow[], text: FigureTe
   const step = Math.max(34, 8 * data.color.domain.length);
   return spec({
     title: titleOf(text, 'QoS-violation ratio per model combination'),
-    data: { values: data.values },
+    // Abacus last, so its line is drawn on top of the baselines'.
+    data: { values: [...data.values].sort((a, b) => Number(a.policy === POLICY_LABELS.abacus) - Number(b.policy === POLICY_LABELS.abacus)) },
     mark: { type: 'line', point: { size: 45 } },
     encoding: {
       x: { ...combinationAxis(data.order, step), scale: { padding: 0.5 } },

@@ -1,5 +1,5 @@
 /** Figures (Vega-Lite → SVG/PNG with a shipped font), HTML/Markdown reports and the paper's numbers. */
-export { renderVegaLite, vegaLiteToSvg, rasterizeSvg, writePngFromSvg, svgSize, installTextMetrics } from './render.js';
+export { renderVegaLite, vegaLiteToSvg, rasterizeSvg, writePngFromSvg, svgSize, installTextMetrics, rendererVersions } from './render.js';
 export type { VegaLiteSpec, RenderOptions, RenderResult, Raster } from './render.js';
 export { FONT_FAMILY, FONT_STACK, fontsDir, fontFiles, FontMetrics, fontMetrics } from './fonts.js';
 export type { FontFiles } from './fonts.js';

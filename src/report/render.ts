@@ -3,9 +3,11 @@
  * Text is laid out with the shipped DejaVu Sans metrics and drawn by resvg from the same TTFs with system
  * fonts off, so a figure looks the same on every machine and its labels cannot silently vanish.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
-import { compile } from 'vega-lite';
+import { compile, version as vegaLiteVersion } from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import { InputError, errorMessage } from '../common/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../common/fsutil.js';
@@ -77,6 +79,26 @@ export function installTextMetrics(): void {
     return face.width(text, size);
   };
   metricsInstalled = true;
+}
+
+const require = createRequire(import.meta.url);
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Versions of what draws the figures, for a report's provenance. */
+export function rendererVersions(): Record<string, string> {
+  return {
+    vega: vega.version,
+    'vega-lite': vegaLiteVersion,
+    '@resvg/resvg-js': packageVersion('@resvg/resvg-js'),
+    font: `${FONT_FAMILY} 2.37 (shipped)`,
+  };
 }
 
 /** The spec with the figure font forced into its config (text in another family would not be drawn). */

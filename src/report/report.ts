@@ -8,6 +8,7 @@ import { InputError } from '../common/errors.js';
 import { ensureDir, writeFileAtomic } from '../common/fsutil.js';
 import type { Provenance } from '../common/provenance.js';
 import type { PaperComparison } from './paper.js';
+import { rendererVersions } from './render.js';
 
 export interface ReportFigure {
   title: string;
@@ -109,6 +110,7 @@ function provenanceRows(p: Provenance): [string, string][] {
   if (h.gpu) rows.push(['GPU', h.gpu]);
   rows.push(['host', `${h.hostname} (${h.platform} ${h.arch}, kernel ${h.kernel})`]);
   rows.push(['versions', Object.entries(p.versions).map(([k, v]) => `${k} ${v}`).join(', ')]);
+  rows.push(['figures drawn with', Object.entries(rendererVersions()).map(([k, v]) => `${k} ${v}`).join(', ')]);
   return rows;
 }
 

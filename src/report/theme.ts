@@ -179,6 +179,7 @@ export const THEME_CONFIG: Config = {
     orient: 'top',
     direction: 'horizontal',
     titleOrient: 'left',
+    titlePadding: 10,
     symbolSize: 100,
     columnPadding: 14,
   },

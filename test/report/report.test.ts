@@ -94,6 +94,7 @@ test('the Markdown links PNGs and writes tables with escaped pipes', () => {
   assert.ok(md.includes('|---|---:|---:|'));
   assert.ok(md.includes('| FCFS \\| x | 1.05 | — |'));
   assert.ok(md.includes('## Provenance'));
+  assert.match(md, /\| figures drawn with \| vega 6\.\d+\.\d+, vega-lite 6\.\d+\.\d+, @resvg\/resvg-js \d/);
   assert.ok(md.includes('| QoS violations, Abacus vs baselines | -48.25 | -51.3 | % |  |'));
   assert.ok(md.includes('| Abacus QoS violations | 1.3 | 1.1 | % |  |'));
 });
