@@ -214,7 +214,6 @@ function policyData<R extends { combination: string; policy: PolicyName }>(
 }
 
 function groupedPolicyBars(
-  rows: readonly { combination: string; policy: PolicyName }[],
   data: { values: PolicyDatum[]; order: string[]; color: FixedColorScale },
   yTitle: string,
   yFormat: string,
@@ -276,7 +275,7 @@ export function predictionErrorSpec(rows: readonly PredictionErrorRow[], text: F
 export function tailLatencySpec(rows: readonly TailLatencyRow[], text: FigureText = {}): VegaLiteSpec {
   requireRows(rows, 'tail latency figure');
   const data = policyData(rows, (r) => r.p99OverQos, 'p99/QoS');
-  const bars = groupedPolicyBars(rows, data, '99th-percentile latency / QoS target (×)', '.1f');
+  const bars = groupedPolicyBars(data, '99th-percentile latency / QoS target (×)', '.1f');
   const { width, height, ...barLayer } = bars;
   return spec({
     title: titleOf(text, '99th-percentile latency relative to the QoS target'),
@@ -319,7 +318,7 @@ export function peakThroughputSpec(rows: readonly PeakThroughputRow[], text: Fig
   return spec({
     title: titleOf(text, 'Peak throughput that meets the QoS target'),
     data: { values: data.values },
-    ...groupedPolicyBars(rows, data, 'peak throughput (queries/s)', ',.0f'),
+    ...groupedPolicyBars(data, 'peak throughput (queries/s)', ',.0f'),
   });
 }
 
@@ -330,7 +329,7 @@ export function overloadCompletionsSpec(rows: readonly OverloadCompletionRow[], 
   const sentValues = uniqueInOrder(rows.map((r) => (r.sent === undefined ? '' : String(r.sent))));
   const sent = sentValues.length === 1 && sentValues[0] !== '' ? Number(sentValues[0]) : undefined;
   const yTitle = sent === undefined ? 'completed queries (count)' : `completed queries (of ${sent.toLocaleString('en-US')} sent)`;
-  const bars = groupedPolicyBars(rows, data, yTitle, ',.0f');
+  const bars = groupedPolicyBars(data, yTitle, ',.0f');
   const { width, height, ...barLayer } = bars;
   const layers: Record<string, unknown>[] = [barLayer];
   if (sent !== undefined) layers.push(...referenceLine(sent, 'queries sent'));
