@@ -20,6 +20,16 @@ export interface Provenance {
 
 const require = createRequire(import.meta.url);
 
+function ownVersion(): string {
+  // src/common/ or dist/common/ → the package root is two levels up
+  try {
+    const url = new URL('../../package.json', import.meta.url);
+    return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 function packageVersion(name: string): string {
   try {
     const path = require.resolve(`${name}/package.json`);
@@ -43,7 +53,7 @@ export function libraryVersions(): Record<string, string> {
   if (cachedVersions) return cachedVersions;
   cachedVersions = {
     node: process.versions.node,
-    abacus: packageVersion('abacus'),
+    abacus: ownVersion(),
     'onnxruntime-node': packageVersion('onnxruntime-node'),
   };
   return cachedVersions;
