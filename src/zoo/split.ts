@@ -181,7 +181,7 @@ export async function splitModel(path: string, options: SplitOptions): Promise<S
     try {
       runA = await probeTypes(probe, names, feedsA);
     } catch (err) {
-      if (!(err instanceof InputError) || symbols.names.length === 0) throw err;
+      if (!(err instanceof InputError) || symbols.names.length === 0 || !err.message.includes(RUN_FAILED)) throw err;
       const at = symbols.names.map((s) => `${s}=${symbols.reference[s]}`).join(', ');
       throw new InputError(`${err.message.replace(/\)$/, '')}; probed at ${at}: give the values the model needs with --dim NAME=VALUE)`);
     }
@@ -412,6 +412,8 @@ async function alternateRun(probe: LoadedModel, names: readonly string[], inputs
   return probeTypes(probe, names, probeFeeds(inputs, symbols.alternate, seed, label));
 }
 
+const RUN_FAILED = 'onnxruntime cannot run the model';
+
 /**
  * Like `discoverTypes` (src/onnx/discover.ts), but with onnxruntime's own logging off: a failed probe is
  * reported through the InputError it becomes (and a failed alternate run is expected for some exports).
@@ -432,7 +434,7 @@ async function probeTypes(loaded: LoadedModel, names: readonly string[], feeds: 
   try {
     out = await session.run(feeds, { logSeverityLevel: 4 });
   } catch (err) {
-    throw new InputError(`${loaded.path}: onnxruntime cannot run the model (${firstLine(err)})`);
+    throw new InputError(`${loaded.path}: ${RUN_FAILED} (${firstLine(err)})`);
   } finally {
     await session.release();
   }
