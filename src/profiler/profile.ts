@@ -1,0 +1,244 @@
+/**
+ * `abacus profile`: time random co-located operator groups through the executor and append one row per
+ * group to the combination's CSV. Per group: each member's activation is prepared untimed (operators
+ * [0, start) run once), then the group runs `warmup` times untimed and `reps` times timed, every time from
+ * one start signal to the barrier (the executor's replay runs keep each member at its start operator).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../common/errors.js';
+import { DurableAppender, writeJsonAtomic } from '../common/fsutil.js';
+import { collectProvenance, type Provenance } from '../common/provenance.js';
+import { summarize, median } from '../common/stats.js';
+import { Executor, type ExecutionProviderName, type SegmentRun } from '../executor/index.js';
+import type { Manifest } from '../zoo/manifest.js';
+import { PROFILE_FORMAT, PROFILE_VERSION, csvHeader, csvRow, prepareCsvForAppend } from './format.js';
+import { combinationName, drawGroups, groupsPerCombination, type ProfileModel, type ProfileGroup } from './sampling.js';
+
+export interface ProfileRunOptions {
+  out: string;
+  /** The models, with their manifest folders. */
+  models: Array<{ manifest: Manifest; dir: string }>;
+  /** Combinations, each a list of model names (ascending id). */
+  combinations: string[][];
+  modelNum: number;
+  batchSizes: number[];
+  seqLens: number[];
+  samples: number;
+  reps: number;
+  warmup: number;
+  absentRatio: number;
+  seed: number;
+  ep: ExecutionProviderName;
+  scale: string;
+  intraOpThreads: number;
+  /** Stop after this many new groups (for tests and time-boxed runs); the run can be resumed. */
+  maxGroups?: number;
+  onProgress?: (done: number, total: number, info: string) => void;
+  /** Checked between groups: true stops the run cleanly (Ctrl-C). */
+  shouldStop?: () => boolean;
+}
+
+export interface ProfileSettings {
+  modelNum: number;
+  combinations: string[][];
+  batchSizes: number[];
+  seqLens: number[];
+  samples: number;
+  reps: number;
+  warmup: number;
+  absentRatio: number;
+  seed: number;
+  ep: ExecutionProviderName;
+  scale: string;
+  intraOpThreads: number;
+  plan: string;
+}
+
+export interface ProfileFile {
+  format: typeof PROFILE_FORMAT;
+  version: typeof PROFILE_VERSION;
+  settings: ProfileSettings;
+  models: Array<{ id: number; name: string; operators: number; hasSeq: boolean; sha256: string }>;
+  files: Array<{ combination: string[]; csv: string; groups: number }>;
+  provenance: Provenance;
+}
+
+export interface ProfileRunResult {
+  out: string;
+  groupsTotal: number;
+  groupsDone: number;
+  groupsThisRun: number;
+  resumedFrom: number;
+  repairedLines: number;
+  wallMs: number;
+  /** Time inside timed group runs (start signal to barrier). */
+  timedMs: number;
+  /** Untimed preparation (prefix runs, session builds). */
+  prepareMs: number;
+  /** Everything else: messages between timed runs, bookkeeping, writing. */
+  bookkeepingMs: number;
+  bookkeepingShare: number;
+  groupsPerMinute: number;
+  complete: boolean;
+}
+
+function profileModel(m: Manifest): ProfileModel {
+  return { id: m.id, name: m.name, operators: m.operators.length, hasSeq: m.inputs.some((i) => i.shape.includes('seq')) };
+}
+
+function sameSettings(a: ProfileSettings, b: ProfileSettings): keyof ProfileSettings | null {
+  for (const key of Object.keys(a) as Array<keyof ProfileSettings>) {
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
+  }
+  return null;
+}
+
+export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunResult> {
+  const started = performance.now();
+  const byName = new Map(opts.models.map((m) => [m.manifest.name, m]));
+  const settings: ProfileSettings = {
+    modelNum: opts.modelNum,
+    combinations: opts.combinations,
+    batchSizes: opts.batchSizes,
+    seqLens: opts.seqLens,
+    samples: opts.samples,
+    reps: opts.reps,
+    warmup: opts.warmup,
+    absentRatio: opts.absentRatio,
+    seed: opts.seed,
+    ep: opts.ep,
+    scale: opts.scale,
+    intraOpThreads: opts.intraOpThreads,
+    plan: opts.ep === 'cpu' ? 'tiered' : 'partition',
+  };
+  const metaPath = join(opts.out, 'profile.json');
+  if (existsSync(metaPath)) {
+    let previous: ProfileFile;
+    try {
+      previous = JSON.parse(readFileSync(metaPath, 'utf8')) as ProfileFile;
+    } catch (err) {
+      throw new InputError(`${metaPath}: not valid JSON (${(err as Error).message})`);
+    }
+    if (previous.format !== PROFILE_FORMAT || previous.version !== PROFILE_VERSION) throw new InputError(`${metaPath}: not an abacus profile of version ${PROFILE_VERSION}`);
+    const differs = sameSettings(previous.settings, settings);
+    if (differs) throw new InputError(`${opts.out} holds a profile made with another ${differs} (${JSON.stringify(previous.settings[differs])}); resume with the same arguments or choose another --out`);
+  }
+  const perComb = groupsPerCombination(opts.modelNum, opts);
+  const meta: ProfileFile = {
+    format: PROFILE_FORMAT,
+    version: PROFILE_VERSION,
+    settings,
+    models: opts.models.map((m) => ({ ...profileModel(m.manifest), sha256: m.manifest.model.sha256 })),
+    files: opts.combinations.map((c) => ({ combination: c, csv: `${c.join('_')}.csv`, groups: perComb })),
+    provenance: collectProvenance({ executionProvider: opts.ep, seed: opts.seed }),
+  };
+  writeJsonAtomic(metaPath, meta);
+
+  // resume state of every combination
+  let resumedFrom = 0;
+  let repairedLines = 0;
+  const resume = opts.combinations.map((c) => {
+    const path = join(opts.out, `${c.join('_')}.csv`);
+    const state = prepareCsvForAppend(path, opts.modelNum);
+    resumedFrom += state.rows;
+    if (state.repairedBytes > 0) repairedLines++;
+    return { path, state };
+  });
+  const groupsTotal = perComb * opts.combinations.length;
+  let groupsDone = resumedFrom;
+  let groupsThisRun = 0;
+  let timedMs = 0;
+  let prepareMs = 0;
+  let stopped = false;
+
+  const needed = [...new Set(opts.combinations.flat())];
+  const ex = new Executor();
+  try {
+    if (groupsDone < groupsTotal) {
+      for (const name of needed) {
+        const m = byName.get(name);
+        if (!m) throw new InputError(`combination names unknown model '${name}'`);
+        const t0 = performance.now();
+        await ex.addService({ name, modelDir: m.dir, ep: opts.ep, intraOpThreads: opts.intraOpThreads, seed: opts.seed }, opts.modelNum);
+        await ex.prepare(name, opts.batchSizes[0]!, m.manifest.inputs.some((i) => i.shape.includes('seq')) ? opts.seqLens[0]! : 0, [], true);
+        prepareMs += performance.now() - t0;
+      }
+    }
+    outer: for (const [ci, comb] of opts.combinations.entries()) {
+      const { path, state } = resume[ci]!;
+      if (state.rows >= perComb) continue;
+      const appender = new DurableAppender(path);
+      try {
+        if (state.repairedBytes === -1) appender.append(`${csvHeader(opts.modelNum).join(',')}\n`);
+        const combModels = comb.map((n) => profileModel(byName.get(n)!.manifest));
+        for (const group of drawGroups(combModels, { ...opts })) {
+          if (group.index < state.rows) continue;
+          if (opts.shouldStop?.() || (opts.maxGroups !== undefined && groupsThisRun >= opts.maxGroups)) {
+            stopped = true;
+            break outer;
+          }
+          const r = await measureGroup(ex, group, opts.reps, opts.warmup);
+          timedMs += r.timedMs;
+          prepareMs += r.prepareMs;
+          appender.append(csvRow(group, r.stats));
+          groupsDone++;
+          groupsThisRun++;
+          opts.onProgress?.(groupsDone, groupsTotal, combinationName(combModels));
+        }
+      } finally {
+        appender.close();
+      }
+    }
+  } finally {
+    await ex.shutdown();
+  }
+  const wallMs = performance.now() - started;
+  const bookkeepingMs = Math.max(0, wallMs - timedMs - prepareMs);
+  return {
+    out: opts.out,
+    groupsTotal,
+    groupsDone,
+    groupsThisRun,
+    resumedFrom,
+    repairedLines,
+    wallMs,
+    timedMs,
+    prepareMs,
+    bookkeepingMs,
+    bookkeepingShare: wallMs > 0 ? bookkeepingMs / wallMs : 0,
+    groupsPerMinute: groupsThisRun / (wallMs / 60_000),
+    complete: !stopped && groupsDone >= groupsTotal,
+  };
+}
+
+async function measureGroup(ex: Executor, group: ProfileGroup, reps: number, warmup: number): Promise<{ stats: ReturnType<typeof toStats>; timedMs: number; prepareMs: number }> {
+  const t0 = performance.now();
+  const queryOf = (slot: number) => `g${group.index}-${slot}`;
+  const members: SegmentRun[] = [];
+  const prefixes: SegmentRun[] = [];
+  group.slots.forEach((s, i) => {
+    if (s.batch === 0) return;
+    members.push({ service: s.model, queryId: queryOf(i), start: s.start, end: s.end, batch: s.batch, seq: s.seq, advance: false });
+    if (s.start > 0) prefixes.push({ service: s.model, queryId: queryOf(i), start: 0, end: s.start, batch: s.batch, seq: s.seq });
+  });
+  if (prefixes.length > 0) await ex.runGroup(prefixes);
+  for (let w = 0; w < warmup; w++) await ex.runGroup(members);
+  const prepareMs = performance.now() - t0;
+  const latencies: number[] = [];
+  const skews: number[] = [];
+  let timedMs = 0;
+  for (let r = 0; r < reps; r++) {
+    const res = await ex.runGroup(members);
+    latencies.push(res.groupMs * 1000);
+    skews.push(res.startSkewMs * 1000);
+    timedMs += res.groupMs;
+  }
+  for (const [i, s] of group.slots.entries()) if (s.batch > 0 && s.start > 0) await ex.release(s.model, queryOf(i));
+  return { stats: toStats(latencies, skews), timedMs, prepareMs };
+}
+
+function toStats(latUs: number[], skewUs: number[]) {
+  const s = summarize(latUs);
+  return { medianUs: s.median, meanUs: s.mean, stdUs: s.std, minUs: s.min, maxUs: s.max, p5Us: s.p5, p95Us: s.p95, skewUs: median(skewUs), reps: latUs.length };
+}
