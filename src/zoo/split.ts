@@ -15,7 +15,7 @@
  * InputError naming the file; the output folder is written in a staging folder renamed into place at the
  * end, so an error leaves nothing behind.
  */
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import type * as ort from 'onnxruntime-node';
@@ -130,6 +130,7 @@ export async function splitModel(path: string, options: SplitOptions): Promise<S
   const symbols = symbolValues(inputs, found.activationInput, options.dims ?? {}, label);
 
   cleanDeadStaging(outDir);
+  const createdParents = missingAncestors(dirname(outDir));
   const staging = stagingDir(outDir);
   try {
     // Weights: every initializer the kept nodes read, moved to model.onnx.data.
@@ -214,7 +215,6 @@ export async function splitModel(path: string, options: SplitOptions): Promise<S
     const producerOf = new Map<string, number>();
     graphOut.node.forEach((n, i) => n.output.forEach((o) => o && producerOf.set(o, i)));
     const paramOf = new Map(initializers.filter((t) => FLOAT_TYPES.has(t.dataType)).map((t) => [t.name, tensorElementCount(t)]));
-    const sideSet = new Set(found.sideInputs);
     const operators: OperatorDraft[] = starts.map((s, k) => {
       const first = found.floating + bounds[s]!;
       const last = found.floating + bounds[k + 1 < starts.length ? starts[k + 1]! : pieces]!;
@@ -228,7 +228,7 @@ export async function splitModel(path: string, options: SplitOptions): Promise<S
         output: k === starts.length - 1 ? found.output : boundaryTensors[k]!,
         nodes: [first, last],
         params,
-        sideInputs: found.sideInputs.filter((sname) => reads.has(sname) && sideSet.has(sname)),
+        sideInputs: found.sideInputs.filter((side) => reads.has(side)),
       };
     });
 
@@ -285,8 +285,22 @@ export async function splitModel(path: string, options: SplitOptions): Promise<S
     return result;
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
+    for (const dir of createdParents) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        break;
+      }
+    }
     throw err;
   }
+}
+
+/** The folders of `dir`'s path that do not exist yet, deepest first (made by `stagingDir`, removed on error). */
+function missingAncestors(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.push(d);
+  return missing;
 }
 
 function defaultName(path: string): string {

@@ -290,3 +290,17 @@ test('an earlier model folder at --out is replaced', async () => {
     cleanup(dir);
   }
 });
+
+test('a model with external data (a split model folder) splits again into the same operators', async () => {
+  const dir = tempDir();
+  try {
+    const first = await splitModel(writeBuilt(dir, mlp([8, 32, 4, 64])), { outDir: join(dir, 'first') });
+    const again = await splitModel(join(dir, 'first', 'model.onnx'), { outDir: join(dir, 'again'), name: 'again', verify: true });
+    assert.deepEqual(again.cutTensors, first.cutTensors);
+    assert.deepEqual(again.manifest.operators.map((op) => [op.nodes, op.outputShape, op.flops, op.params]),
+      first.manifest.operators.map((op) => [op.nodes, op.outputShape, op.flops, op.params]));
+    assert.equal(again.maxAbsDiff, 0);
+  } finally {
+    cleanup(dir);
+  }
+});
