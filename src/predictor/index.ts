@@ -1,0 +1,66 @@
+/**
+ * The predictor stage: one feature encoding for training and serving; MLP, LR and SVM behind one
+ * `Predictor` interface; profile data sets in, versioned bundles out. tfjs (MLP training) and libsvm
+ * (RBF SVR) are loaded only when used, so serving from a bundle stays light.
+ */
+export {
+  type FeatureSpec,
+  type GroupMember,
+  BLOCK_WIDTH,
+  makeFeatureSpec,
+  featureCount,
+  featureNames,
+  encodeGroup,
+  encodeGroups,
+  decodeGroup,
+  describeFeatureSpec,
+  sameFeatureSpec,
+} from './features.js';
+export {
+  type Dataset,
+  type DataSource,
+  type ProfileData,
+  type ProfileModel,
+  type ProfileSample,
+  PROFILE_FORMAT,
+  PROFILE_VERSION,
+  STAT_COLUMNS,
+  loadDataset,
+  readProfileData,
+  subsetDataset,
+} from './dataset.js';
+export type { Predictor } from './predictor.js';
+export {
+  type BundleExpectations,
+  type BundleJson,
+  type Modeling,
+  type TrainingRecord,
+  BUNDLE_FORMAT,
+  BUNDLE_VERSION,
+  BUNDLE_FILE,
+  MODELINGS,
+  loadPredictor,
+} from './bundle.js';
+export {
+  type ErrorMetrics,
+  type SplitMetrics,
+  type CrossValidationReport,
+  type EvaluationReport,
+  errorMetrics,
+  evaluatePredictor,
+  holdoutSplit,
+  kFoldSplits,
+} from './evaluate.js';
+export {
+  type TrainOptions,
+  type TrainProgressEvent,
+  type TrainResult,
+  type TrainSummary,
+  type TrainedBundle,
+  type TrainMode,
+  type SvmKernel,
+  trainPredictor,
+  saveTrainResult,
+  describeTrainSummary,
+} from './train.js';
+export type { MlpOptimizer } from './mlp-train.js';
