@@ -3,9 +3,11 @@
  * (model.onnx + model.onnx.data + manifest.json, the same layout as the zoo's), cut into operators at
  * the points where exactly one activation tensor is live (src/zoo/cuts.ts says which points qualify).
  *
- * The model is rewritten: every initializer moves to external data, floating nodes (constants, weight
- * copies, side-input arithmetic) go first, outside every operator, nodes that do not reach the output are
- * dropped, and each operator boundary gets value_info with symbolic dims. Those dims come from two probe
+ * The model is rewritten: every initializer of 1 KiB or more moves to external data (smaller ones, shape
+ * constants and scalars, stay inline: onnxruntime's shape inference cannot read a Reshape's shape from
+ * external data), floating nodes (constants, weight copies, side-input arithmetic) go first, outside
+ * every operator, nodes that do not reach the output are dropped, and each operator boundary gets
+ * value_info with symbolic dims. Those dims come from two probe
  * runs with different values for each symbolic input dim: a dim that follows an input symbol gets its
  * name, a dim that does not change stays a number, any other dim gets a fresh name (`split_dim0`, ...).
  *
@@ -13,7 +15,8 @@
  * operator's FLOPs (at the reference shape) are as small as possible. A graph without a valid cut is an
  * error unless `operators: 1` asks for it to be kept whole. Every failure that is the input's fault is an
  * InputError naming the file; the output folder is written in a staging folder renamed into place at the
- * end, so an error leaves nothing behind.
+ * end, so an error leaves nothing behind. With `verify`, a chain that differs from the whole model by more
+ * than the tolerance is an Error (a bug, not the input's fault) and nothing is written either.
  */
 import { existsSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
