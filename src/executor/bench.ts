@@ -69,6 +69,8 @@ export interface ExecutorBenchResult {
   intraOpThreads: number;
   results: ModelBenchResult[];
   pairs: PairBenchResult[];
+  /** Host process per service (match with nvidia-smi's per-process GPU memory). */
+  hostPids: Record<string, number>;
 }
 
 export async function benchExecutor(opts: ExecutorBenchOptions): Promise<ExecutorBenchResult> {
@@ -77,12 +79,14 @@ export async function benchExecutor(opts: ExecutorBenchOptions): Promise<Executo
   const ex = new Executor();
   const results: ModelBenchResult[] = [];
   const pairs: PairBenchResult[] = [];
+  let hostPids: Record<string, number> = {};
   const progressTotal = manifests.length + (opts.pairs === false ? 0 : (manifests.length * (manifests.length - 1)) / 2);
   let progressDone = 0;
   try {
     for (const [i, m] of manifests.entries()) {
       await ex.addService({ name: m.name, modelDir: opts.modelDirs[i]!, ep: opts.ep, intraOpThreads: opts.intraOpThreads, plan }, 1);
     }
+    hostPids = ex.hostPids();
     let q = 0;
     for (const [i, m] of manifests.entries()) {
       const L = m.operators.length;
@@ -175,5 +179,5 @@ export async function benchExecutor(opts: ExecutorBenchOptions): Promise<Executo
   } finally {
     await ex.shutdown();
   }
-  return { ep: opts.ep, plan, batch: opts.batch, seq: opts.seq, reps: opts.reps, intraOpThreads: opts.intraOpThreads, results, pairs };
+  return { ep: opts.ep, plan, batch: opts.batch, seq: opts.seq, reps: opts.reps, intraOpThreads: opts.intraOpThreads, results, pairs, hostPids };
 }

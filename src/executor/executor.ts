@@ -99,6 +99,11 @@ export class Executor {
     return h;
   }
 
+  /** Process id of each service's host (the coordinator's own pid for worker threads). */
+  hostPids(): Record<string, number> {
+    return Object.fromEntries([...this.hosts].map(([name, h]) => [name, h.pid]));
+  }
+
   operatorCount(service: string): number {
     return this.host(service).operatorCount;
   }
