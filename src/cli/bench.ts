@@ -19,7 +19,7 @@ export function benchCommand(): Command {
     .option('--reps <n>', 'timed repetitions (interleaved)', parseIntOption('--reps', 1), 20)
     .option('--warmup <n>', 'untimed repetitions first', parseIntOption('--warmup', 0), 3)
     .option('--threads <n>', 'intra-op threads per session (CPU)', parseIntOption('--threads', 1), availableParallelism())
-    .addOption(new Option('--plan <plan>', 'segment plan (default: exact on cpu, partition on GPUs)').choices(['exact', 'partition'] as const))
+    .addOption(new Option('--plan <plan>', 'segment plan (default: exact on cpu, partition on GPUs)').choices(['exact', 'partition', 'tiered'] as const))
     .option('--segments <list>', 'segment counts to measure besides 1 and all-operator', parseIntList('--segments', 2), [4])
     .option('--no-pairs', 'skip the solo vs co-located pairs')
     .option('--models-dir <dir>', 'models folder', 'models')

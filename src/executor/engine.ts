@@ -6,7 +6,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { readOnnxModel, writeOnnxModel, type LoadedModel, type ElementType } from '../onnx/index.js';
+import { addSyncOutput, readOnnxModel, writeOnnxModel, type LoadedModel, type ElementType } from '../onnx/index.js';
 import { operatorRangeModel } from '../zoo/segments.js';
 import { activationInput, concreteDims, readManifest, type Manifest } from '../zoo/manifest.js';
 import { manifestFeeds } from '../zoo/verify.js';
@@ -21,6 +21,8 @@ interface CachedSession {
   end: number;
   inputs: string[];
   output: string;
+  /** GPU providers: a one-element output read on the CPU, which waits for the device (see addSyncOutput). */
+  sync: string | null;
   lastUsed: number;
 }
 
@@ -118,8 +120,8 @@ export class SegmentEngine {
     return [...this.tierBlocks.filter(([a, b]) => b - a > 1), ...perOperator];
   }
 
-  private segmentFile(start: number, end: number): string {
-    return join(this.config.modelDir, `.seg-${this.manifest.model.sha256.slice(0, 12)}-${start}-${end}.onnx`);
+  private segmentFile(start: number, end: number, sync: boolean): string {
+    return join(this.config.modelDir, `.seg-${this.manifest.model.sha256.slice(0, 12)}-${start}-${end}${sync ? '-sync' : ''}.onnx`);
   }
 
   /** The session for operators [start, end), built (and its graph file written) on first use. */
@@ -131,16 +133,19 @@ export class SegmentEngine {
       return { cached: hit, built: false };
     }
     const range = operatorRangeModel(this.loaded, this.manifest, start, end);
-    const file = this.segmentFile(start, end);
+    const outputOnDevice = this.onDevice && end < this.operatorCount;
+    const sync = outputOnDevice ? addSyncOutput(range.model, range.output, this.dtype) : null;
+    const file = this.segmentFile(start, end, sync !== null);
     if (!existsSync(file)) {
       const tmp = tempPathFor(file);
       writeOnnxModel(tmp, range.model);
       renameSync(tmp, file);
     }
-    const outputOnDevice = this.onDevice && end < this.operatorCount;
-    const session = await ort.InferenceSession.create(file, sessionOptions(this.config, outputOnDevice));
+    const options = sessionOptions(this.config, false);
+    if (outputOnDevice) options.preferredOutputLocation = { [range.output]: 'gpu-buffer', [sync!]: 'cpu' };
+    const session = await ort.InferenceSession.create(file, options);
     this.sessionsCreated++;
-    const cached: CachedSession = { session, start, end, inputs: range.inputs, output: range.output, lastUsed: ++this.useCounter };
+    const cached: CachedSession = { session, start, end, inputs: range.inputs, output: range.output, sync, lastUsed: ++this.useCounter };
     this.sessions.set(key, cached);
     if (this.config.plan === 'exact') await this.evict();
     return { cached, built: true };
@@ -213,7 +218,7 @@ export class SegmentEngine {
     if (start < end) {
       const activationName = activationInput(this.manifest).name;
       for (const [s, e] of this.plan(start, end)) {
-        const r = await this.runPiece(state, s, e, batch, seq, feeds, activationName);
+        const r = await this.runPiece(state, s, e, batch, seq, feeds, activationName, e === end);
         if (r.built) sessionsBuilt++;
         this.recycle(state);
         state.activation = r.next;
@@ -244,7 +249,7 @@ export class SegmentEngine {
     const feeds = this.feedsFor(batch, seq);
     const activationName = activationInput(this.manifest).name;
     for (const [s, e] of this.plan(start, end)) {
-      const r = await this.runPiece(scratch, s, e, batch, seq, feeds, activationName);
+      const r = await this.runPiece(scratch, s, e, batch, seq, feeds, activationName, e === end);
       if (r.built) sessionsBuilt++;
       // the kept activation is not ours to recycle; intermediate ones are
       if (scratch.activation !== state?.activation) this.recycle(scratch);
@@ -255,7 +260,7 @@ export class SegmentEngine {
     return { sessionsBuilt, finished: false };
   }
 
-  private async runPiece(state: QueryState, s: number, e: number, batch: number, seq: number, feeds: Record<string, ort.Tensor>, activationName: string): Promise<{ next: ort.Tensor; pooled: boolean; built: boolean }> {
+  private async runPiece(state: QueryState, s: number, e: number, batch: number, seq: number, feeds: Record<string, ort.Tensor>, activationName: string, lastPiece: boolean): Promise<{ next: ort.Tensor; pooled: boolean; built: boolean }> {
     const L = this.operatorCount;
     const { cached, built } = await this.session(s, e);
     const current = state.activation ?? feeds[activationName]!;
@@ -270,7 +275,9 @@ export class SegmentEngine {
       await cached.session.run(runFeeds, { [cached.output]: target });
       return { next: target, pooled: true, built };
     }
-    const next = (await cached.session.run(runFeeds, [cached.output]))[cached.output]!;
+    // the last piece of a segment on a GPU also reads the sync output: the segment ends when the device is done
+    const fetches = lastPiece && cached.sync ? [cached.output, cached.sync] : [cached.output];
+    const next = (await cached.session.run(runFeeds, fetches))[cached.output]!;
     return { next, pooled: false, built };
   }
 

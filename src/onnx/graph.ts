@@ -6,12 +6,12 @@
  */
 import { create } from '@bufbuild/protobuf';
 import {
-  GraphProtoSchema, ModelProtoSchema, ValueInfoProtoSchema, AttributeProto_AttributeType as AttrType,
+  GraphProtoSchema, ModelProtoSchema, ValueInfoProtoSchema, NodeProtoSchema, TensorProtoSchema, AttributeProto_AttributeType as AttrType,
   type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto, type TensorProto,
 } from './generated/onnx_pb.js';
 import { InputError } from '../common/errors.js';
-import { elementTypeOf, type ElementType } from './dtype.js';
-import type { Dim } from './builder.js';
+import { elementTypeOf, onnxType, type ElementType } from './dtype.js';
+import { valueInfo, type Dim } from './builder.js';
 
 /** Tensor names a node reads, including names its subgraphs (If/Loop/Scan bodies) take from outside. */
 export function nodeReads(node: NodeProto): string[] {
@@ -118,4 +118,26 @@ export function extractSubgraph(model: ModelProto, spec: SubgraphSpec, sourceLab
 
 function withName(v: ValueInfoProto, name: string): ValueInfoProto {
   return create(ValueInfoProtoSchema, { name, type: v.type });
+}
+
+/**
+ * Add a one-element graph output derived from `tensor` (its first element). Reading it on the CPU
+ * waits for every queued device kernel before it: a cheap way to end a GPU run only when the device
+ * has finished (a run whose outputs stay on the device returns once its work is submitted).
+ */
+export function addSyncOutput(model: ModelProto, tensor: string, dtype: ElementType, name = 'abacus.sync'): string {
+  const graph = model.graph;
+  if (!graph) throw new Error('model has no graph');
+  const shapeName = `${name}.shape`;
+  const startsName = `${name}.starts`;
+  const endsName = `${name}.ends`;
+  const flat = `${name}.flat`;
+  const int64 = (tname: string, v: number) => create(TensorProtoSchema, { name: tname, dataType: onnxType('int64'), dims: [1n], rawData: new Uint8Array(BigInt64Array.of(BigInt(v)).buffer) });
+  graph.initializer.push(int64(shapeName, -1), int64(startsName, 0), int64(endsName, 1));
+  graph.node.push(
+    create(NodeProtoSchema, { name: `${name}.reshape`, opType: 'Reshape', input: [tensor, shapeName], output: [flat] }),
+    create(NodeProtoSchema, { name: `${name}.slice`, opType: 'Slice', input: [flat, startsName, endsName], output: [name] }),
+  );
+  graph.output.push(valueInfo(name, dtype, [1]));
+  return name;
 }
