@@ -1,0 +1,418 @@
+/**
+ * The serving loop: issues the queries of a trace at their arrival times, asks the policy for groups,
+ * launches them on the runner and accounts for every query. It is event-driven: between events it awaits
+ * either the group in flight or the next arrival on the clock (no polling), so with a `VirtualClock` a
+ * whole run is simulated quickly and deterministically, and with a `MonotonicClock` it serves in real time.
+ *
+ * Serialized policies (fcfs, sjf, edf, abacus) have one group in flight at a time. While it runs, the next
+ * group is decided (pipelining) and decided again whenever the state changes (an arrival, a failure); at the
+ * barrier the plan is launched if it is still valid at the actual time (`planStillValid`), otherwise it is
+ * decided again with fresh state. The `concurrent` policy launches each service's next query whenever that
+ * service is idle.
+ */
+import { performance } from 'node:perf_hooks';
+import { InputError, errorMessage } from '../common/errors.js';
+import { MonotonicClock } from './clock.js';
+import { decideConcurrent, decideSerialized, planStillValid, type DecisionContext, type GroupPlan } from './policies.js';
+import { summarizeRun } from './runlog.js';
+import { removeFromPool, type QueryState, type ServicePool } from './state.js';
+import { POLICY_NAMES, type Clock, type GroupLogRow, type GroupOutcome, type GroupRunner, type LatencyModel, type PolicyName, type QueryLogRow, type QueryStatus, type RunLogSink, type RunSummary, type SegmentRun, type TraceQuery } from './types.js';
+
+export interface ServingOptions {
+  policy: PolicyName;
+  runner: GroupRunner;
+  /** Required by sjf and abacus; optional for fcfs, edf and concurrent (then used by the abandon rule). */
+  latencyModel?: LatencyModel;
+  trace: readonly TraceQuery[];
+  /** Split points priced per predictor call in the abacus search (default 2). */
+  ways?: number;
+  /** Slack (ms) below which the abacus search accepts a split (default 5). */
+  thldMs?: number;
+  /** Drop queries predicted to miss their QoS (default false). */
+  abandon?: boolean;
+  /** Default: the real monotonic clock. */
+  clock?: Clock;
+  log?: RunLogSink;
+  /** Shutdown: stop issuing new queries, finish or drop the issued ones, then resolve. */
+  signal?: AbortSignal;
+}
+
+interface InflightGroup {
+  index: number;
+  launchMs: number;
+  predictedEndMs: number | null;
+  segments: SegmentRun[];
+  queries: QueryState[];
+  plan: GroupPlan;
+  decisionUs: number;
+}
+
+type GroupEvent = { group: InflightGroup; outcome: GroupOutcome } | { group: InflightGroup; error: unknown };
+
+/** Wakes the loop; a signal given while nobody waits is kept for the next wait. */
+class Wakeup {
+  private resolve: (() => void) | null = null;
+  private pending = false;
+  signal(): void {
+    if (this.resolve) {
+      const r = this.resolve;
+      this.resolve = null;
+      r();
+    } else this.pending = true;
+  }
+  wait(): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((r) => {
+      this.resolve = r;
+    });
+  }
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** Validate the options (throws InputError) and fill in defaults. */
+function checkOptions(options: ServingOptions): Required<Pick<ServingOptions, 'ways' | 'thldMs' | 'abandon'>> {
+  const { policy } = options;
+  if (!POLICY_NAMES.includes(policy)) throw new InputError(`unknown policy '${String(policy)}': expected one of ${POLICY_NAMES.join(', ')}`);
+  if ((policy === 'sjf' || policy === 'abacus') && !options.latencyModel) throw new InputError(`policy '${policy}' needs a latency model (predictor)`);
+  const ways = options.ways ?? 2;
+  const thldMs = options.thldMs ?? 5;
+  if (!Number.isInteger(ways) || ways < 1) throw new InputError(`ways must be an integer >= 1, got ${ways}`);
+  if (!Number.isFinite(thldMs) || thldMs < 0) throw new InputError(`thld must be a number of ms >= 0, got ${thldMs}`);
+  const ids = new Set<string>();
+  for (const q of options.trace) {
+    if (ids.has(q.id)) throw new InputError(`query id '${q.id}' appears twice in the trace`);
+    ids.add(q.id);
+    if (!Number.isFinite(q.arrivalMs) || q.arrivalMs < 0) throw new InputError(`query ${q.id}: bad arrival time ${q.arrivalMs}`);
+    if (!(q.qosMs > 0)) throw new InputError(`query ${q.id}: bad QoS ${q.qosMs}`);
+  }
+  return { ways, thldMs, abandon: options.abandon ?? false };
+}
+
+/**
+ * Serve a trace with one policy and return the run's summary. Every issued query ends up in exactly one
+ * log row with status ok, late, dropped or failed. Queries of the trace not yet issued when `signal` aborts
+ * are not issued (and not counted).
+ */
+export async function runServing(options: ServingOptions): Promise<RunSummary> {
+  const settings = checkOptions(options);
+  const run = new ServingRun(options, settings.ways, settings.thldMs, settings.abandon);
+  return run.execute();
+}
+
+class ServingRun {
+  private readonly clock: Clock;
+  private readonly trace: TraceQuery[];
+  private readonly pools = new Map<string, ServicePool>();
+  private readonly poolList: ServicePool[] = [];
+  private readonly opCounts = new Map<string, number>();
+  private readonly rows: QueryLogRow[] = [];
+  private readonly decisionsUs: number[] = [];
+  private readonly groupSearchSteps: number[] = [];
+  private readonly events: GroupEvent[] = [];
+  private readonly wake = new Wakeup();
+  private readonly inflight = new Map<number, InflightGroup>();
+  /** Services with a segment in flight (concurrent policy). */
+  private readonly busyServices = new Set<string>();
+  private startMs = 0;
+  private nextArrival = 0;
+  private admitted = 0;
+  private live = 0;
+  private groupIndex = 0;
+  private plansReused = 0;
+  /** Bumped on every state change a pending plan did not see (arrival, failure). */
+  private version = 0;
+  private pendingPlan: { plan: GroupPlan; version: number; decisionUs: number } | null = null;
+  private stopping = false;
+
+  constructor(
+    private readonly options: ServingOptions,
+    private readonly ways: number,
+    private readonly thldMs: number,
+    private readonly abandon: boolean,
+  ) {
+    this.clock = options.clock ?? new MonotonicClock();
+    this.trace = [...options.trace].map((q, i) => ({ q, i })).sort((a, b) => a.q.arrivalMs - b.q.arrivalMs || a.i - b.i).map((x) => x.q);
+    for (const q of this.trace) {
+      if (this.pools.has(q.model)) continue;
+      let ops: number;
+      try {
+        ops = options.runner.operatorCount(q.model);
+      } catch (err) {
+        throw new InputError(`the runner does not serve model '${q.model}': ${errorMessage(err)}`, { cause: err });
+      }
+      if (!Number.isInteger(ops) || ops < 1) throw new InputError(`model '${q.model}' has a bad operator count ${ops}`);
+      this.opCounts.set(q.model, ops);
+      const pool: ServicePool = { service: q.model, modelId: q.modelId, waiting: [], inProgress: null };
+      this.pools.set(q.model, pool);
+      this.poolList.push(pool);
+    }
+  }
+
+  private now(): number {
+    return this.clock.nowMs() - this.startMs;
+  }
+
+  async execute(): Promise<RunSummary> {
+    this.startMs = this.clock.nowMs();
+    const onAbort = (): void => {
+      this.stopping = true;
+      this.wake.signal();
+    };
+    if (this.options.signal?.aborted) this.stopping = true;
+    this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (this.options.policy === 'concurrent') await this.loopConcurrent();
+      else await this.loopSerialized(this.options.policy);
+    } finally {
+      this.options.signal?.removeEventListener('abort', onAbort);
+      this.options.log?.flush?.();
+    }
+    if (this.rows.length !== this.admitted) throw new Error(`controller accounting: ${this.admitted} issued but ${this.rows.length} logged`);
+    return summarizeRun(this.rows, {
+      policy: this.options.policy,
+      ways: this.ways,
+      thldMs: this.thldMs,
+      abandon: this.abandon,
+      decisionsUs: this.decisionsUs,
+      plansReused: this.plansReused,
+      groupSearchSteps: this.groupSearchSteps,
+    });
+  }
+
+  private arrivalsLeft(): boolean {
+    return !this.stopping && this.nextArrival < this.trace.length;
+  }
+
+  /** Issue every query whose arrival time has come. */
+  private admitArrivals(): void {
+    if (this.stopping) return;
+    // Compare on the clock's own scale, exactly as waitForEvent computes the wake-up time: rounding in
+    // (clock - start) could otherwise leave a due query unadmitted and the loop spinning.
+    const clockMs = this.clock.nowMs();
+    let any = false;
+    while (this.nextArrival < this.trace.length && this.arrivalClockMs(this.trace[this.nextArrival] as TraceQuery) <= clockMs) {
+      const q = this.trace[this.nextArrival++] as TraceQuery;
+      const state: QueryState = {
+        trace: q,
+        deadlineMs: q.arrivalMs + q.qosMs,
+        opCount: this.opCounts.get(q.model) as number,
+        admission: this.admitted++,
+        progress: 0,
+        segmentInFlight: false,
+        phase: 'waiting',
+        startMs: null,
+        finishMs: null,
+        groups: 0,
+        searchSteps: 0,
+        wholeSoloMs: Number.NaN,
+      };
+      (this.pools.get(q.model) as ServicePool).waiting.push(state);
+      this.live++;
+      any = true;
+    }
+    if (any) this.version++;
+  }
+
+  private arrivalClockMs(q: TraceQuery): number {
+    return this.startMs + q.arrivalMs;
+  }
+
+  /** Wait for a group event, the next arrival or shutdown. */
+  private async waitForEvent(): Promise<void> {
+    if (this.events.length > 0) return;
+    const timer = new AbortController();
+    const waits: Promise<void>[] = [this.wake.wait()];
+    if (this.arrivalsLeft()) waits.push(this.clock.sleepUntil(this.arrivalClockMs(this.trace[this.nextArrival] as TraceQuery), timer.signal));
+    await Promise.race(waits);
+    timer.abort();
+  }
+
+  private finish(q: QueryState, status: QueryStatus, finishMs: number): void {
+    q.phase = status;
+    q.finishMs = finishMs;
+    q.segmentInFlight = false;
+    this.live--;
+    const completed = status === 'ok' || status === 'late';
+    const row: QueryLogRow = {
+      id: q.trace.id,
+      model: q.trace.model,
+      batch: q.trace.batch,
+      seq: q.trace.seq,
+      qosMs: q.trace.qosMs,
+      arrivalMs: round3(q.trace.arrivalMs),
+      startMs: q.startMs === null ? null : round3(q.startMs),
+      finishMs: round3(finishMs),
+      latencyMs: completed ? round3(finishMs - q.trace.arrivalMs) : null,
+      status,
+      groups: q.groups,
+      searchSteps: q.searchSteps,
+      policy: this.options.policy,
+    };
+    this.rows.push(row);
+    this.options.log?.query(row);
+  }
+
+  private drop = (q: QueryState): void => {
+    removeFromPool(this.pools.get(q.trace.model) as ServicePool, q);
+    this.finish(q, 'dropped', this.now());
+  };
+
+  private context(inflightRemainingMs: number): DecisionContext {
+    return {
+      nowMs: this.now(),
+      inflightRemainingMs,
+      pools: this.poolList,
+      model: this.options.latencyModel,
+      abandon: this.abandon,
+      ways: this.ways,
+      thldMs: this.thldMs,
+      drop: this.drop,
+    };
+  }
+
+  private timed(decide: () => GroupPlan): { plan: GroupPlan; decisionUs: number } {
+    const t0 = performance.now();
+    const plan = decide();
+    const decisionUs = (performance.now() - t0) * 1000;
+    this.decisionsUs.push(decisionUs);
+    return { plan, decisionUs };
+  }
+
+  private launch(plan: GroupPlan, decisionUs: number): void {
+    const launchMs = this.now();
+    const segments: SegmentRun[] = [];
+    const queries: QueryState[] = [];
+    for (const s of plan.segments) {
+      const q = s.query;
+      const pool = this.pools.get(q.trace.model) as ServicePool;
+      segments.push({ service: q.trace.model, modelId: q.trace.modelId, queryId: q.trace.id, start: q.progress, end: s.end, batch: q.trace.batch, seq: q.trace.seq });
+      queries.push(q);
+      q.progress = s.end;
+      q.segmentInFlight = true;
+      q.groups++;
+      q.searchSteps += plan.searchSteps;
+      if (q.startMs === null) q.startMs = launchMs;
+      if (s.end >= q.opCount) {
+        q.phase = 'running';
+        removeFromPool(pool, q);
+      } else pool.inProgress = q;
+    }
+    const group: InflightGroup = {
+      index: this.groupIndex++,
+      launchMs,
+      predictedEndMs: plan.predictedMs === null || !Number.isFinite(plan.predictedMs) ? null : launchMs + plan.predictedMs,
+      segments,
+      queries,
+      plan,
+      decisionUs,
+    };
+    this.groupSearchSteps.push(plan.searchSteps);
+    this.inflight.set(group.index, group);
+    for (const s of segments) this.busyServices.add(s.service);
+    this.options.runner.runGroup(segments).then(
+      (outcome) => {
+        this.events.push({ group, outcome });
+        this.wake.signal();
+      },
+      (error: unknown) => {
+        this.events.push({ group, error });
+        this.wake.signal();
+      },
+    );
+  }
+
+  /** Apply finished and failed groups. */
+  private processEvents(): void {
+    while (this.events.length > 0) {
+      const event = this.events.shift() as GroupEvent;
+      const { group } = event;
+      this.inflight.delete(group.index);
+      for (const s of group.segments) this.busyServices.delete(s.service);
+      const nowMs = this.now();
+      const failed = 'error' in event;
+      const groupMs = failed ? nowMs - group.launchMs : event.outcome.groupMs;
+      const memberMs = new Map<string, number>();
+      if (!failed) for (const m of event.outcome.members) memberMs.set(m.queryId, m.ms);
+      const members: GroupLogRow['members'] = [];
+      group.segments.forEach((s, i) => {
+        const q = group.queries[i] as QueryState;
+        const final = s.end >= q.opCount;
+        members.push({ id: q.trace.id, model: q.trace.model, start: s.start, end: s.end, final });
+        if (q.phase !== 'waiting' && q.phase !== 'running') return; // dropped while its segment ran
+        q.segmentInFlight = false;
+        if (failed) {
+          removeFromPool(this.pools.get(q.trace.model) as ServicePool, q);
+          this.finish(q, 'failed', nowMs);
+        } else if (final) {
+          const finishMs = group.launchMs + (memberMs.get(q.trace.id) ?? groupMs);
+          this.finish(q, finishMs - q.trace.arrivalMs <= q.trace.qosMs ? 'ok' : 'late', finishMs);
+        }
+      });
+      if (failed) this.version++;
+      this.options.log?.group?.({
+        index: group.index,
+        launchMs: round3(group.launchMs),
+        finishMs: round3(group.launchMs + groupMs),
+        groupMs: round3(groupMs),
+        predictedMs: group.plan.predictedMs === null ? null : round3(group.plan.predictedMs),
+        status: failed ? 'failed' : 'ok',
+        members,
+        searchSteps: group.plan.searchSteps,
+        decisionUs: round3(group.decisionUs),
+      });
+    }
+  }
+
+  private async loopSerialized(policy: Exclude<PolicyName, 'concurrent'>): Promise<void> {
+    for (;;) {
+      this.processEvents();
+      this.admitArrivals();
+      const running = this.inflight.values().next().value as InflightGroup | undefined;
+      if (running === undefined) {
+        let plan: GroupPlan;
+        let decisionUs: number;
+        const pending = this.pendingPlan;
+        this.pendingPlan = null;
+        if (pending && pending.version === this.version && planStillValid(pending.plan, this.now(), this.abandon)) {
+          plan = pending.plan;
+          decisionUs = pending.decisionUs;
+          if (plan.segments.length > 0) this.plansReused++;
+        } else {
+          ({ plan, decisionUs } = this.timed(() => decideSerialized(policy, this.context(0))));
+        }
+        if (plan.segments.length > 0) {
+          this.launch(plan, decisionUs);
+          this.options.log?.flush?.();
+          continue;
+        }
+        if (this.live > 0) throw new Error(`controller: ${this.live} queries waiting but policy '${policy}' planned no group`);
+        if (!this.arrivalsLeft()) return;
+      } else if (this.pendingPlan === null || this.pendingPlan.version !== this.version) {
+        // Pipelining: decide the next group while this one runs, budgeting for its predicted remaining time.
+        const remainingMs = running.predictedEndMs === null ? 0 : Math.max(0, running.predictedEndMs - this.now());
+        const { plan, decisionUs } = this.timed(() => decideSerialized(policy, this.context(remainingMs)));
+        this.pendingPlan = { plan, version: this.version, decisionUs };
+      }
+      await this.waitForEvent();
+    }
+  }
+
+  private async loopConcurrent(): Promise<void> {
+    for (;;) {
+      this.processEvents();
+      this.admitArrivals();
+      for (const pool of this.poolList) {
+        if (this.busyServices.has(pool.service) || pool.waiting.length === 0) continue;
+        const { plan, decisionUs } = this.timed(() => decideConcurrent(pool, this.context(0)));
+        if (plan.segments.length > 0) this.launch(plan, decisionUs);
+      }
+      this.options.log?.flush?.();
+      if (this.inflight.size === 0 && this.live === 0 && !this.arrivalsLeft()) return;
+      await this.waitForEvent();
+    }
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The controller's contracts with the stages it drives: a `GroupRunner` that executes operator groups
+ * (the executor, or `SimulatedRunner`), a `LatencyModel` that prices groups (the predictor), and a `Clock`
+ * (the real monotonic clock, or a virtual one for simulation). Plus the records a run produces.
+ *
+ * All times are milliseconds (`…Ms`) or microseconds (`…Us`). Times inside a run are relative to the run's
+ * start on its clock.
+ */
+
+/** One segment of a query in a group: operators `[start, end)` of `service`'s model. */
+export interface SegmentRun {
+  /** Model (service) name, e.g. `resnet50`. */
+  service: string;
+  modelId: number;
+  queryId: string;
+  start: number;
+  end: number;
+  batch: number;
+  /** Sequence length (BERT), 0 for models without one. */
+  seq: number;
+}
+
+/** What a group took: launch to barrier (`groupMs`) and launch to each member's own finish. */
+export interface GroupOutcome {
+  groupMs: number;
+  members: { queryId: string; ms: number }[];
+}
+
+/**
+ * Runs operator groups: the members are launched together and joined by a barrier; the promise resolves at
+ * the barrier. A rejected promise means the group failed: the queries in it are marked `failed`. A
+ * synchronous throw is a programming error and aborts the run.
+ *
+ * The serialized policies (fcfs, sjf, edf, abacus) have at most one group in flight. The `concurrent`
+ * policy calls `runGroup` with one-member groups for different services while others are still running;
+ * it never has two segments of one service in flight.
+ */
+export interface GroupRunner {
+  runGroup(members: readonly SegmentRun[]): Promise<GroupOutcome>;
+  /** Number of operators (segment boundaries) of a service's model; throws for an unknown service. */
+  operatorCount(service: string): number;
+}
+
+/** One member of a group as the latency model sees it. */
+export interface GroupMember {
+  modelId: number;
+  start: number;
+  end: number;
+  batch: number;
+  seq: number;
+}
+
+/** Predicts launch-to-barrier latencies of groups, many groups per call (one batched forward pass). */
+export interface LatencyModel {
+  predictMs(groups: readonly (readonly GroupMember[])[]): Float64Array;
+}
+
+/**
+ * A monotonic time source the serving loop waits on. `sleepUntil` resolves once `nowMs() >= untilMs`, or
+ * early (resolving, not rejecting) when `signal` aborts.
+ */
+export interface Clock {
+  nowMs(): number;
+  sleepUntil(untilMs: number, signal?: AbortSignal): Promise<void>;
+}
+
+export type PolicyName = 'fcfs' | 'sjf' | 'edf' | 'abacus' | 'concurrent';
+export const POLICY_NAMES: readonly PolicyName[] = ['fcfs', 'sjf', 'edf', 'abacus', 'concurrent'];
+
+/** One query of a load trace. `arrivalMs` is relative to the start of the run. */
+export interface TraceQuery {
+  id: string;
+  arrivalMs: number;
+  /** Service (model) name. */
+  model: string;
+  modelId: number;
+  batch: number;
+  seq: number;
+  qosMs: number;
+}
+
+/** ok: finished within QoS; late: finished beyond it; dropped: abandoned; failed: its group failed. */
+export type QueryStatus = 'ok' | 'late' | 'dropped' | 'failed';
+
+/** One row of the per-query run log. Times are ms from the start of the run; null where not applicable. */
+export interface QueryLogRow {
+  id: string;
+  model: string;
+  batch: number;
+  seq: number;
+  qosMs: number;
+  arrivalMs: number;
+  /** Launch of the query's first segment (null when it never ran). */
+  startMs: number | null;
+  /** Finish of its last segment; for dropped/failed queries, when that was decided or observed. */
+  finishMs: number | null;
+  /** finishMs - arrivalMs for completed (ok/late) queries, else null. */
+  latencyMs: number | null;
+  status: QueryStatus;
+  /** Number of groups the query had a segment in. */
+  groups: number;
+  /** k-ary search steps (batched predictor calls over split points) of the groups the query was in. */
+  searchSteps: number;
+  policy: PolicyName;
+}
+
+/** One row of the per-group log. */
+export interface GroupLogRow {
+  index: number;
+  launchMs: number;
+  finishMs: number;
+  groupMs: number;
+  predictedMs: number | null;
+  status: 'ok' | 'failed';
+  members: { id: string; model: string; start: number; end: number; final: boolean }[];
+  searchSteps: number;
+  /** Controller time spent deciding this group (µs). */
+  decisionUs: number;
+}
+
+/** Where a run's rows go. Implementations: `openRunLog` (files), `MemoryRunLog`. */
+export interface RunLogSink {
+  query(row: QueryLogRow): void;
+  group?(row: GroupLogRow): void;
+  /** Called by the serving loop at points where writing does not delay a launch. */
+  flush?(): void;
+}
+
+export interface ModelSummary {
+  issued: number;
+  completed: number;
+  late: number;
+  dropped: number;
+  failed: number;
+  violationRatio: number;
+  p99Ms: number | null;
+}
+
+/** The summary of one run. See `src/controller/POLICIES.md` for the metric definitions. */
+export interface RunSummary {
+  policy: PolicyName;
+  issued: number;
+  /** ok + late. */
+  completed: number;
+  late: number;
+  dropped: number;
+  failed: number;
+  /** (late + dropped + failed) / issued. */
+  violationRatio: number;
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  meanMs: number | null;
+  /** p99 over completed queries of latency / that query's QoS (= p99 / QoS under a single QoS). */
+  p99OverQos: number | null;
+  /** QoS-met completions per measured second. */
+  goodputQps: number;
+  /** Completions (ok + late) per measured second. */
+  throughputQps: number;
+  /** First arrival to the last finish, drop or failure. */
+  durationMs: number;
+  decisions: number;
+  /** Decisions made while a group ran and launched unchanged at its barrier. */
+  plansReused: number;
+  decisionP50Us: number | null;
+  decisionP99Us: number | null;
+  groups: number;
+  searchStepsMean: number;
+  searchStepsMax: number;
+  ways: number;
+  thldMs: number;
+  abandon: boolean;
+  perModel: Record<string, ModelSummary>;
+}
