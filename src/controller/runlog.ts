@@ -88,7 +88,7 @@ export class FileRunLog implements RunLogSink {
     if (this.groupFile) this.buffer(this.groupBuffer, `${JSON.stringify(row)}\n`);
   }
 
-  flush(force = false): void {
+  flush(force: boolean): void {
     const pending = this.queryBuffer.length + this.groupBuffer.length;
     if (pending === 0) return;
     if (!force && pending < this.flushRows && Date.now() - this.oldestBufferedAt < this.flushIntervalMs) return;
@@ -122,7 +122,7 @@ export function teeRunLog(...sinks: RunLogSink[]): RunLogSink {
   return {
     query: (row) => sinks.forEach((s) => s.query(row)),
     group: (row) => sinks.forEach((s) => s.group?.(row)),
-    flush: () => sinks.forEach((s) => s.flush?.()),
+    flush: (force) => sinks.forEach((s) => s.flush?.(force)),
   };
 }
 

@@ -137,7 +137,11 @@ class ServingRun {
     this.clock = options.clock ?? new MonotonicClock();
     this.trace = [...options.trace].map((q, i) => ({ q, i })).sort((a, b) => a.q.arrivalMs - b.q.arrivalMs || a.i - b.i).map((x) => x.q);
     for (const q of this.trace) {
-      if (this.pools.has(q.model)) continue;
+      const known = this.pools.get(q.model);
+      if (known !== undefined) {
+        if (known.modelId !== q.modelId) throw new InputError(`query ${q.id}: model '${q.model}' has id ${q.modelId}, earlier queries ${known.modelId}`);
+        continue;
+      }
       let ops: number;
       try {
         ops = options.runner.operatorCount(q.model);
@@ -169,7 +173,7 @@ class ServingRun {
       else await this.loopSerialized(this.options.policy);
     } finally {
       this.options.signal?.removeEventListener('abort', onAbort);
-      this.options.log?.flush?.();
+      this.options.log?.flush?.(true);
     }
     if (this.rows.length !== this.admitted) throw new Error(`controller accounting: ${this.admitted} issued but ${this.rows.length} logged`);
     return summarizeRun(this.rows, {
@@ -386,7 +390,7 @@ class ServingRun {
         }
         if (plan.segments.length > 0) {
           this.launch(plan, decisionUs);
-          this.options.log?.flush?.();
+          this.options.log?.flush?.(false);
           continue;
         }
         if (this.live > 0) throw new Error(`controller: ${this.live} queries waiting but policy '${policy}' planned no group`);
@@ -410,7 +414,7 @@ class ServingRun {
         const { plan, decisionUs } = this.timed(() => decideConcurrent(pool, this.context(0)));
         if (plan.segments.length > 0) this.launch(plan, decisionUs);
       }
-      this.options.log?.flush?.();
+      this.options.log?.flush?.(false);
       if (this.inflight.size === 0 && this.live === 0 && !this.arrivalsLeft()) return;
       await this.waitForEvent();
     }

@@ -122,8 +122,11 @@ export interface GroupLogRow {
 export interface RunLogSink {
   query(row: QueryLogRow): void;
   group?(row: GroupLogRow): void;
-  /** Called by the serving loop at points where writing does not delay a launch. */
-  flush?(): void;
+  /**
+   * Called by the serving loop right after launches (where writing does not delay one) with force false,
+   * and at the end of the run with force true (everything written must then be on disk).
+   */
+  flush?(force: boolean): void;
 }
 
 export interface ModelSummary {

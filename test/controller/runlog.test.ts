@@ -61,8 +61,9 @@ test('run logs on files: NDJSON and CSV rows read back, groups as NDJSON; an exi
       const groupsPath = join(dir, `groups-${format}.ndjson`);
       const log = openRunLog({ path, format, groupsPath });
       const { summary } = await simulateServing({ policy: 'fcfs', trace, operatorCounts: { a: 3, b: 3 }, latency: () => 4, log });
-      log.close();
+      // The end of the run forces a flush: every row is on disk before close().
       const text = readFileSync(path, 'utf8');
+      log.close();
       const rows = format === 'ndjson'
         ? text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
         : (parse(text, { columns: true }) as Record<string, unknown>[]);
