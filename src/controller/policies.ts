@@ -1,7 +1,18 @@
 /**
  * The policies' decisions: given the serving state at one moment, which segments form the next group.
  * Decisions are synchronous and side-effect free apart from dropping queries through `ctx.drop`.
- * The semantics are described in `src/controller/POLICIES.md`.
+ *
+ * - fcfs / edf / sjf: one whole query alone per group (no overlap), the first of all waiting queries by
+ *   arrival / deadline / predicted solo latency (sjf needs a model).
+ * - concurrent: each idle service starts its oldest waiting query, whole; services overlap freely.
+ * - abacus: one candidate per service ranked by headroom; the longest prefix that fits the budget (urgent
+ *   headroom minus the predicted remaining time of the group in flight) runs to completion, the next
+ *   candidate gets the furthest split `searchSplit` finds within the budget.
+ * - abandon (every policy): expired queries (headroom <= 0) are dropped at every decision; a query about
+ *   to be launched is dropped when predicted to miss even alone after the group in flight, which needs a
+ *   model: fcfs/edf/concurrent without one drop only expired queries. Without abandon nothing is dropped.
+ *
+ * The full description is `src/controller/POLICIES.md`.
  */
 import { headroomMs, memberOf, remainderMember, type QueryState, type ServicePool } from './state.js';
 import { largestFittingPrefix, searchSplit } from './search.js';
