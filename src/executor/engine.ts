@@ -6,7 +6,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { addSyncOutput, readOnnxModel, writeOnnxModel, type LoadedModel, type ElementType } from '../onnx/index.js';
+import { readOnnxModel, writeOnnxModel, syncModel, serializeModel, type LoadedModel, type ElementType } from '../onnx/index.js';
 import { operatorRangeModel } from '../zoo/segments.js';
 import { activationInput, concreteDims, readManifest, type Manifest } from '../zoo/manifest.js';
 import { manifestFeeds } from '../zoo/verify.js';
@@ -21,8 +21,6 @@ interface CachedSession {
   end: number;
   inputs: string[];
   output: string;
-  /** GPU providers: a one-element output read on the CPU, which waits for the device (see addSyncOutput). */
-  sync: string | null;
   lastUsed: number;
 }
 
@@ -120,9 +118,23 @@ export class SegmentEngine {
     return [...this.tierBlocks.filter(([a, b]) => b - a > 1), ...perOperator];
   }
 
-  private segmentFile(start: number, end: number, sync: boolean): string {
-    return join(this.config.modelDir, `.seg-${this.manifest.model.sha256.slice(0, 12)}-${start}-${end}${sync ? '-sync' : ''}.onnx`);
+  private segmentFile(start: number, end: number): string {
+    return join(this.config.modelDir, `.seg-${this.manifest.model.sha256.slice(0, 12)}-${start}-${end}.onnx`);
   }
+
+  /**
+   * Wait until the device has finished the work queued so far: a run whose output stays on the GPU
+   * returns once its kernels are submitted, so a segment ending on the device reads one element of its
+   * activation back through a tiny session on the same device queue.
+   */
+  private async syncDevice(activation: ort.Tensor): Promise<void> {
+    if (!this.syncSession) {
+      const options = sessionOptions(this.config, false);
+      this.syncSession = await ort.InferenceSession.create(serializeModel(syncModel(this.dtype)), options);
+    }
+    await this.syncSession.run({ x: activation });
+  }
+  private syncSession: ort.InferenceSession | null = null;
 
   /** The session for operators [start, end), built (and its graph file written) on first use. */
   async session(start: number, end: number): Promise<{ cached: CachedSession; built: boolean }> {
@@ -133,19 +145,16 @@ export class SegmentEngine {
       return { cached: hit, built: false };
     }
     const range = operatorRangeModel(this.loaded, this.manifest, start, end);
-    const outputOnDevice = this.onDevice && end < this.operatorCount;
-    const sync = outputOnDevice ? addSyncOutput(range.model, range.output, this.dtype) : null;
-    const file = this.segmentFile(start, end, sync !== null);
+    const file = this.segmentFile(start, end);
     if (!existsSync(file)) {
       const tmp = tempPathFor(file);
       writeOnnxModel(tmp, range.model);
       renameSync(tmp, file);
     }
-    const options = sessionOptions(this.config, false);
-    if (outputOnDevice) options.preferredOutputLocation = { [range.output]: 'gpu-buffer', [sync!]: 'cpu' };
-    const session = await ort.InferenceSession.create(file, options);
+    const outputOnDevice = this.onDevice && end < this.operatorCount;
+    const session = await ort.InferenceSession.create(file, sessionOptions(this.config, outputOnDevice));
     this.sessionsCreated++;
-    const cached: CachedSession = { session, start, end, inputs: range.inputs, output: range.output, sync, lastUsed: ++this.useCounter };
+    const cached: CachedSession = { session, start, end, inputs: range.inputs, output: range.output, lastUsed: ++this.useCounter };
     this.sessions.set(key, cached);
     if (this.config.plan === 'exact') await this.evict();
     return { cached, built: true };
@@ -275,9 +284,9 @@ export class SegmentEngine {
       await cached.session.run(runFeeds, { [cached.output]: target });
       return { next: target, pooled: true, built };
     }
-    // the last piece of a segment on a GPU also reads the sync output: the segment ends when the device is done
-    const fetches = lastPiece && cached.sync ? [cached.output, cached.sync] : [cached.output];
-    const next = (await cached.session.run(runFeeds, fetches))[cached.output]!;
+    const next = (await cached.session.run(runFeeds, [cached.output]))[cached.output]!;
+    // a segment on a GPU ends when the device is done with it
+    if (lastPiece && next.location === 'gpu-buffer') await this.syncDevice(next);
     return { next, pooled: false, built };
   }
 
@@ -293,6 +302,8 @@ export class SegmentEngine {
     for (const id of [...this.queries.keys()]) this.release(id);
     for (const s of this.sessions.values()) await s.session.release();
     this.sessions.clear();
+    if (this.syncSession) await this.syncSession.release();
+    this.syncSession = null;
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import {
-  GraphProtoSchema, ModelProtoSchema, ValueInfoProtoSchema, NodeProtoSchema, TensorProtoSchema, AttributeProto_AttributeType as AttrType,
+  GraphProtoSchema, ModelProtoSchema, ValueInfoProtoSchema, NodeProtoSchema, TensorProtoSchema, OperatorSetIdProtoSchema, AttributeProto_AttributeType as AttrType,
   type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto, type TensorProto,
 } from './generated/onnx_pb.js';
 import { InputError } from '../common/errors.js';
@@ -121,23 +121,26 @@ function withName(v: ValueInfoProto, name: string): ValueInfoProto {
 }
 
 /**
- * Add a one-element graph output derived from `tensor` (its first element). Reading it on the CPU
- * waits for every queued device kernel before it: a cheap way to end a GPU run only when the device
- * has finished (a run whose outputs stay on the device returns once its work is submitted).
+ * A tiny model that returns the first element of its input `x` (any shape) as `y` [1]. Run on a GPU with
+ * the output on the CPU, it waits for every kernel queued before it on the device: a cheap way to end a
+ * segment only when the device has finished (a run whose outputs stay on the device returns once its
+ * work is submitted).
  */
-export function addSyncOutput(model: ModelProto, tensor: string, dtype: ElementType, name = 'abacus.sync'): string {
-  const graph = model.graph;
-  if (!graph) throw new Error('model has no graph');
-  const shapeName = `${name}.shape`;
-  const startsName = `${name}.starts`;
-  const endsName = `${name}.ends`;
-  const flat = `${name}.flat`;
+export function syncModel(dtype: ElementType): ModelProto {
   const int64 = (tname: string, v: number) => create(TensorProtoSchema, { name: tname, dataType: onnxType('int64'), dims: [1n], rawData: new Uint8Array(BigInt64Array.of(BigInt(v)).buffer) });
-  graph.initializer.push(int64(shapeName, -1), int64(startsName, 0), int64(endsName, 1));
-  graph.node.push(
-    create(NodeProtoSchema, { name: `${name}.reshape`, opType: 'Reshape', input: [tensor, shapeName], output: [flat] }),
-    create(NodeProtoSchema, { name: `${name}.slice`, opType: 'Slice', input: [flat, startsName, endsName], output: [name] }),
-  );
-  graph.output.push(valueInfo(name, dtype, [1]));
-  return name;
+  return create(ModelProtoSchema, {
+    irVersion: 8n,
+    producerName: 'abacus',
+    opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 17n })],
+    graph: create(GraphProtoSchema, {
+      name: 'abacus_sync',
+      input: [valueInfo('x', dtype, null)],
+      output: [valueInfo('y', dtype, [1])],
+      initializer: [int64('shape', -1), int64('starts', 0), int64('ends', 1)],
+      node: [
+        create(NodeProtoSchema, { name: 'flatten', opType: 'Reshape', input: ['x', 'shape'], output: ['flat'] }),
+        create(NodeProtoSchema, { name: 'first', opType: 'Slice', input: ['flat', 'starts', 'ends'], output: ['y'] }),
+      ],
+    }),
+  });
 }
