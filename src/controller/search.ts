@@ -80,7 +80,10 @@ export function searchSplit(input: SplitSearchInput): SplitSearchResult {
   let bestMs = Number.NaN;
   let steps = 0;
   const candidates: number[][] = [];
+  // Each step removes at least one end from the range, so there are at most (end - start) steps.
+  const maxSteps = searched.end - searched.start;
   while (lo <= hi) {
+    if (steps >= maxSteps) throw new Error(`searchSplit: no convergence after ${steps} steps on (${searched.start}, ${searched.end}]`);
     const untested = hi - lo + 1;
     const w = Math.min(input.ways, untested);
     const ends: number[] = [];
