@@ -10,7 +10,7 @@ import { InputError } from '../common/errors.js';
 import { DurableAppender, writeJsonAtomic } from '../common/fsutil.js';
 import { collectProvenance, type Provenance } from '../common/provenance.js';
 import { summarize, median } from '../common/stats.js';
-import { Executor, type ExecutionProviderName, type SegmentRun } from '../executor/index.js';
+import { Executor, defaultPlan, type ExecutionProviderName, type SegmentRun } from '../executor/index.js';
 import type { Manifest } from '../zoo/manifest.js';
 import { PROFILE_FORMAT, PROFILE_VERSION, csvHeader, csvRow, prepareCsvForAppend } from './format.js';
 import { combinationName, drawGroups, groupsPerCombination, type ProfileModel, type ProfileGroup } from './sampling.js';
@@ -110,7 +110,7 @@ export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunRes
     ep: opts.ep,
     scale: opts.scale,
     intraOpThreads: opts.intraOpThreads,
-    plan: opts.ep === 'cpu' ? 'tiered' : 'partition',
+    plan: defaultPlan(opts.ep),
   };
   const metaPath = join(opts.out, 'profile.json');
   if (existsSync(metaPath)) {

@@ -43,3 +43,22 @@ test('a group completes at its last member: group latency is at least each membe
     await ex.shutdown();
   }
 });
+
+test('groups on disjoint services may overlap; a service in a running group is refused', async () => {
+  const parent = tempDir();
+  const a = await buildTinyModel(parent, 'a', 4, { channels: 16, size: 32 });
+  const b = await buildTinyModel(parent, 'b', 4);
+  const ex = new Executor();
+  try {
+    await ex.addService({ modelDir: a.dir, intraOpThreads: 1 }, 2);
+    await ex.addService({ modelDir: b.dir, intraOpThreads: 1 }, 2);
+    const first = ex.runGroup([{ service: 'a', queryId: 'x', start: 0, end: 4, batch: 4, seq: 0 }]);
+    const second = ex.runGroup([{ service: 'b', queryId: 'y', start: 0, end: 4, batch: 1, seq: 0 }]);
+    await assert.rejects(ex.runGroup([{ service: 'a', queryId: 'z', start: 0, end: 1, batch: 1, seq: 0 }]), /service 'a' is still running/);
+    const [ra, rb] = await Promise.all([first, second]);
+    assert.equal(ra.members[0]!.finished, true);
+    assert.equal(rb.members[0]!.finished, true);
+  } finally {
+    await ex.shutdown();
+  }
+});
