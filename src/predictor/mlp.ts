@@ -17,10 +17,13 @@ interface PackedLayer {
   b: Float64Array;
 }
 
-/** y[r, j] = act(b[j] + Σ_k w[j, k] · x[r, k]) for `rows` rows; x is rows × nIn, y rows × nOut. */
-function dense(x: Float64Array, rows: number, nIn: number, w: Float64Array, b: Float64Array, nOut: number, y: Float64Array, relu: boolean): void {
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
+/**
+ * y[r, j] = act(b[j] + Σ_k w[j, k] · x[r, k]) for rows [0, n4), n4 a multiple of 4; x is rows × nIn, y rows × nOut.
+ * Every row's sum runs in the same order as in `denseRows`, so a row's result never depends on its batch.
+ * (Kept apart from the remainder loop: V8 compiles the fused version about 30 % slower.)
+ */
+function denseBlocks(x: Float64Array, n4: number, nIn: number, w: Float64Array, b: Float64Array, nOut: number, y: Float64Array, relu: boolean): void {
+  for (let r = 0; r < n4; r += 4) {
     const x0 = r * nIn;
     const x1 = x0 + nIn;
     const x2 = x1 + nIn;
@@ -52,7 +55,11 @@ function dense(x: Float64Array, rows: number, nIn: number, w: Float64Array, b: F
       y[y0 + 3 * nOut + j] = a3;
     }
   }
-  for (; r < rows; r++) {
+}
+
+/** The same for rows [from, rows), one at a time. */
+function denseRows(x: Float64Array, from: number, rows: number, nIn: number, w: Float64Array, b: Float64Array, nOut: number, y: Float64Array, relu: boolean): void {
+  for (let r = from; r < rows; r++) {
     const x0 = r * nIn;
     const y0 = r * nOut;
     for (let j = 0; j < nOut; j++) {
@@ -62,6 +69,12 @@ function dense(x: Float64Array, rows: number, nIn: number, w: Float64Array, b: F
       y[y0 + j] = relu && a < 0 ? 0 : a;
     }
   }
+}
+
+function dense(x: Float64Array, rows: number, nIn: number, w: Float64Array, b: Float64Array, nOut: number, y: Float64Array, relu: boolean): void {
+  const n4 = rows & ~3;
+  if (n4 > 0) denseBlocks(x, n4, nIn, w, b, nOut, y, relu);
+  if (n4 < rows) denseRows(x, n4, rows, nIn, w, b, nOut, y, relu);
 }
 
 export class MlpPredictor extends BasePredictor {
