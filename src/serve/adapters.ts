@@ -1,0 +1,93 @@
+/**
+ * Adapters between the controller's contracts and the real stages: the executor as a `GroupRunner`, a
+ * predictor bundle as a `LatencyModel`, and the search for the bundle that fits a combination.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../common/errors.js';
+import type { Executor } from '../executor/index.js';
+import { loadPredictor, BUNDLE_FILE, type Predictor } from '../predictor/index.js';
+import type { GroupMember, GroupOutcome, GroupRunner, LatencyModel, SegmentRun } from '../controller/index.js';
+
+/**
+ * The executor as the controller's runner. A member's time is reported from the group's start signal
+ * to its own finish. A query the controller gives up after some of its segments ran (dropped) is
+ * released in its host when that service's next query starts, and at `releaseAll`.
+ */
+export class ExecutorRunner implements GroupRunner {
+  private readonly unfinished = new Map<string, string>();
+
+  constructor(private readonly executor: Executor) {}
+
+  operatorCount(service: string): number {
+    return this.executor.operatorCount(service);
+  }
+
+  async runGroup(members: readonly SegmentRun[]): Promise<GroupOutcome> {
+    for (const m of members) {
+      const previous = this.unfinished.get(m.service);
+      if (m.start === 0 && previous !== undefined && previous !== m.queryId) {
+        await this.executor.release(m.service, previous);
+        this.unfinished.delete(m.service);
+      }
+    }
+    try {
+      const r = await this.executor.runGroup(members.map((m) => ({ service: m.service, queryId: m.queryId, start: m.start, end: m.end, batch: m.batch, seq: m.seq })));
+      for (const t of r.members) {
+        if (t.finished) this.unfinished.delete(t.service);
+        else this.unfinished.set(t.service, t.queryId);
+      }
+      return { groupMs: r.groupMs, members: r.members.map((t) => ({ queryId: t.queryId, ms: t.startDelayMs + t.ms })) };
+    } catch (err) {
+      // a failed group's queries are gone; forget them here too (a dead host lost them anyway)
+      for (const m of members) if (this.unfinished.get(m.service) === m.queryId) this.unfinished.delete(m.service);
+      throw err;
+    }
+  }
+
+  /** Release every partially-run query still held in a host (end of a run). */
+  async releaseAll(): Promise<void> {
+    for (const [service, queryId] of this.unfinished) {
+      if (this.executor.isAlive(service)) await this.executor.release(service, queryId);
+    }
+    this.unfinished.clear();
+  }
+}
+
+/** A predictor bundle as the controller's latency model. */
+export function predictorLatencyModel(predictor: Predictor): LatencyModel {
+  return { predictMs: (groups: readonly (readonly GroupMember[])[]) => predictor.predictGroupsMs(groups) };
+}
+
+/**
+ * The bundle under `root` (data/predictor/ by default) that knows every model of the combination and
+ * has as many slots as it has models: MLP bundles first, one-model-for-all bundles before per-combination
+ * ones. An explicit folder is checked the same way.
+ */
+export async function findPredictor(root: string, modelIds: number[], modelNames: string[], explicit?: string): Promise<{ predictor: Predictor; dir: string }> {
+  const expect = { modelIds, modelNames, slots: modelIds.length };
+  if (explicit) return { predictor: await loadPredictor(explicit, expect), dir: explicit };
+  const candidates: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (!existsSync(dir)) return;
+    if (existsSync(join(dir, BUNDLE_FILE))) candidates.push(dir);
+    if (depth === 0) return;
+    for (const name of readdirSync(dir, { withFileTypes: true })) if (name.isDirectory()) walk(join(dir, name.name), depth - 1);
+  };
+  walk(root, 3);
+  const rank = (d: string) => (d.includes('mlp') ? 0 : 2) + (/(^|\/)all$/.test(d) ? 0 : 1);
+  candidates.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const reasons: string[] = [];
+  for (const dir of candidates) {
+    try {
+      return { predictor: await loadPredictor(dir, expect), dir };
+    } catch (err) {
+      reasons.push((err as Error).message);
+    }
+  }
+  throw new InputError(
+    `no predictor bundle under ${root} fits models ${modelNames.join(', ')} with ${modelIds.length} slots` +
+      (reasons.length ? ` (${reasons.length} bundle(s) checked, e.g. ${reasons[0]})` : '') +
+      `; train one with 'abacus train' or pass --predictor <bundle dir>`,
+  );
+}

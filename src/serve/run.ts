@@ -1,0 +1,130 @@
+/**
+ * `abacus serve` without a network: a seeded trace served by each policy in turn on the same services,
+ * every query logged, and one summary per policy. With `simulate`, a virtual clock and the predictor's
+ * own latencies (plus seeded noise) stand in for the executor: fast, deterministic, no models run.
+ */
+import { join } from 'node:path';
+import { writeJsonAtomic, ensureDir } from '../common/fsutil.js';
+import { collectProvenance, type Provenance } from '../common/provenance.js';
+import { InputError } from '../common/errors.js';
+import { Executor, type ExecutionProviderName } from '../executor/index.js';
+import {
+  runServing, simulateServing, latencyFromModel, openRunLog, findPeakLoad, generateTrace,
+  type LatencyModel, type PolicyName, type RunSummary, type TraceQuery, type LoadSpec, type PeakResult,
+} from '../controller/index.js';
+import type { Manifest } from '../zoo/manifest.js';
+import { ExecutorRunner } from './adapters.js';
+
+export interface ServeRunOptions {
+  models: Array<{ manifest: Manifest; dir: string }>;
+  policies: PolicyName[];
+  trace: TraceQuery[];
+  latencyModel: LatencyModel | null;
+  ways: number;
+  thldMs: number;
+  abandon: boolean;
+  ep: ExecutionProviderName;
+  intraOpThreads: number;
+  seed: number;
+  /** Folder for the per-query logs and summaries (one file per policy). */
+  out: string | null;
+  simulate: boolean;
+  /** Simulation: relative noise of the simulated latencies. */
+  noise?: number;
+  onPolicy?: (policy: PolicyName, summary: RunSummary) => void;
+}
+
+export interface ServeRunResult {
+  summaries: RunSummary[];
+  provenance: Provenance;
+}
+
+/** Start one executor service per model and warm every session of the plan for the batch sizes used. */
+export async function startServices(models: ServeRunOptions['models'], ep: ExecutionProviderName, threads: number, seed: number, trace: readonly TraceQuery[]): Promise<Executor> {
+  const ex = new Executor();
+  try {
+    for (const m of models) {
+      await ex.addService({ name: m.manifest.name, modelDir: m.dir, ep, intraOpThreads: threads, seed }, models.length);
+      const used = new Set(trace.filter((q) => q.model === m.manifest.name).map((q) => `${q.batch}x${q.seq}`));
+      let first = true;
+      for (const key of used) {
+        const [batch, seq] = key.split('x').map(Number) as [number, number];
+        await ex.prepare(m.manifest.name, batch, seq, [], first);
+        first = false;
+      }
+    }
+    return ex;
+  } catch (err) {
+    await ex.shutdown();
+    throw err;
+  }
+}
+
+export async function serveRun(opts: ServeRunOptions): Promise<ServeRunResult> {
+  const provenance = collectProvenance({ executionProvider: opts.simulate ? 'simulated' : opts.ep, seed: opts.seed });
+  const summaries: RunSummary[] = [];
+  if (opts.out) ensureDir(opts.out);
+  for (const p of opts.policies) {
+    if ((p === 'sjf' || p === 'abacus') && !opts.latencyModel) throw new InputError(`policy ${p} needs a predictor (--predictor, or a bundle under data/predictor/)`);
+  }
+  const ex = opts.simulate ? null : await startServices(opts.models, opts.ep, opts.intraOpThreads, opts.seed, opts.trace);
+  try {
+    for (const policy of opts.policies) {
+      const log = opts.out ? openRunLog({ path: join(opts.out, `${policy}.queries.csv`), format: 'csv', groupsPath: join(opts.out, `${policy}.groups.ndjson`) }) : undefined;
+      let summary: RunSummary;
+      try {
+        if (ex) {
+          const runner = new ExecutorRunner(ex);
+          summary = await runServing({ policy, runner, trace: opts.trace, ways: opts.ways, thldMs: opts.thldMs, abandon: opts.abandon, ...(opts.latencyModel ? { latencyModel: opts.latencyModel } : {}), ...(log ? { log } : {}) });
+          await runner.releaseAll();
+        } else {
+          const truth = opts.latencyModel;
+          if (!truth) throw new InputError('--simulate needs a predictor to stand in for the executor');
+          const operatorCounts = Object.fromEntries(opts.models.map((m) => [m.manifest.name, m.manifest.operators.length]));
+          ({ summary } = await simulateServing({
+            policy,
+            trace: opts.trace,
+            operatorCounts,
+            latency: latencyFromModel(truth, { noise: opts.noise ?? 0.05, seed: opts.seed }),
+            latencyModel: truth,
+            ways: opts.ways,
+            thldMs: opts.thldMs,
+            abandon: opts.abandon,
+            ...(log ? { log } : {}),
+          }));
+        }
+      } finally {
+        log?.close();
+      }
+      if (summary.issued !== summary.completed + summary.dropped + summary.failed) {
+        throw new Error(`accounting broke for ${policy}: issued ${summary.issued} != completed ${summary.completed} + dropped ${summary.dropped} + failed ${summary.failed}`);
+      }
+      summaries.push(summary);
+      if (opts.out) writeJsonAtomic(join(opts.out, `${policy}.summary.json`), { ...summary, provenance });
+      opts.onPolicy?.(policy, summary);
+    }
+  } finally {
+    await ex?.shutdown();
+  }
+  if (opts.out) writeJsonAtomic(join(opts.out, 'summary.json'), { summaries, provenance, trace: { queries: opts.trace.length } });
+  return { summaries, provenance };
+}
+
+/** The highest Poisson load each policy sustains under the MLPerf server rule (bisection over runs). */
+export async function servePeak(opts: Omit<ServeRunOptions, 'trace'> & { load: Omit<LoadSpec, 'loadQps'>; lowQps: number; highQps: number; onPoint?: (policy: PolicyName, loadQps: number, summary: RunSummary) => void }): Promise<Record<string, PeakResult>> {
+  const out: Record<string, PeakResult> = {};
+  for (const policy of opts.policies) {
+    out[policy] = await findPeakLoad({
+      lowQps: opts.lowQps,
+      highQps: opts.highQps,
+      evaluate: async (loadQps) => {
+        const trace = generateTrace({ ...opts.load, loadQps });
+        const r = await serveRun({ ...opts, policies: [policy], trace, out: null });
+        const s = r.summaries[0]!;
+        opts.onPoint?.(policy, loadQps, s);
+        return s;
+      },
+    });
+  }
+  return out;
+}
