@@ -63,4 +63,4 @@ export {
   saveTrainResult,
   describeTrainSummary,
 } from './train.js';
-export type { MlpOptimizer } from './mlp-train.js';
+export { type MlpOptimizer, DEFAULT_MLP } from './mlp-options.js';

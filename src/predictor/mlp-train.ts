@@ -16,9 +16,10 @@ import type { DenseLayerJson } from './bundle-format.js';
 import type { FeatureSpec } from './features.js';
 import type { TrainingData } from './linear.js';
 import { MlpPredictor } from './mlp.js';
+import { DEFAULT_MLP, type MlpOptimizer } from './mlp-options.js';
 import { computeStandardization, labelScaling } from './predictor.js';
 
-export type MlpOptimizer = 'sgd' | 'adam';
+export { DEFAULT_MLP, type MlpOptimizer } from './mlp-options.js';
 
 export interface MlpTrainOptions {
   /** Hidden layer widths (default [32, 32, 32]). */
@@ -32,15 +33,6 @@ export interface MlpTrainOptions {
   /** Called after every epoch with the mean training MSE (ms²); awaited, so a progress bar can redraw. */
   onEpoch?: (e: { epoch: number; epochs: number; trainMseMs2: number }) => void | Promise<void>;
 }
-
-export const DEFAULT_MLP: Required<Omit<MlpTrainOptions, 'onEpoch'>> = {
-  hidden: [32, 32, 32],
-  epochs: 250,
-  batchSize: 128,
-  lr: 0.05,
-  optimizer: 'sgd',
-  seed: 0,
-};
 
 export interface MlpFit {
   backend: string;

@@ -24,7 +24,7 @@ import {
 } from './evaluate.js';
 import { type FeatureSpec, describeFeatureSpec } from './features.js';
 import { fitLinearRegression, fitLinearSvr } from './linear.js';
-import type { MlpOptimizer } from './mlp-train.js';
+import { DEFAULT_MLP, type MlpOptimizer } from './mlp-options.js';
 import type { Predictor } from './predictor.js';
 import { DEFAULT_SVR } from './svr.js';
 
@@ -145,7 +145,7 @@ interface Resolved {
   tol: number;
 }
 
-async function resolve(o: TrainOptions): Promise<Resolved> {
+function resolve(o: TrainOptions): Resolved {
   if (!(MODELINGS as readonly string[]).includes(o.modeling)) throw new InputError(`unknown modeling "${String(o.modeling)}" (expected ${MODELINGS.join(', ')})`);
   const mode = o.mode ?? 'all';
   if (mode !== 'all' && mode !== 'onebyone') throw new InputError(`unknown mode "${String(mode)}" (expected all or onebyone)`);
@@ -155,7 +155,6 @@ async function resolve(o: TrainOptions): Promise<Resolved> {
   if (!Number.isInteger(seed) || seed < 0) throw new InputError(`seed must be a non-negative integer, got ${seed}`);
   const kernel = o.modeling === 'svm' ? (o.kernel ?? 'linear') : null;
   if (kernel !== null && kernel !== 'linear' && kernel !== 'rbf') throw new InputError(`unknown kernel "${String(kernel)}" (expected linear or rbf)`);
-  const { DEFAULT_MLP } = await import('./mlp-train.js');
   return {
     modeling: o.modeling,
     mode,
@@ -188,7 +187,7 @@ function hyperParameters(r: Resolved): TrainingRecord['hyperParameters'] {
 
 /** Train as the options say; returns the bundles (not yet saved) and the evaluation. */
 export async function trainPredictor(options: TrainOptions): Promise<TrainResult> {
-  const r = await resolve(options);
+  const r = resolve(options);
   const ds = loadDataset(options.dataDirs, options.slots === undefined ? {} : { slots: options.slots });
   const provenance = collectProvenance({ seed: r.seed, ...(options.command ? { command: options.command } : {}) });
   const units: Array<{ combination: string | null; data: Dataset }> =
