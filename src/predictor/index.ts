@@ -62,5 +62,6 @@ export {
   trainPredictor,
   saveTrainResult,
   describeTrainSummary,
+  progressBarReporter,
 } from './train.js';
 export { type MlpOptimizer, DEFAULT_MLP } from './mlp-options.js';

@@ -36,6 +36,7 @@ export interface MlpTrainOptions {
 
 export interface MlpFit {
   backend: string;
+  tfjsVersion: string;
   epochs: number;
   iterations: number;
   finalTrainMseMs2: number;
@@ -178,7 +179,7 @@ export async function trainMlp(spec: FeatureSpec, data: TrainingData, width: num
     const predictor = new MlpPredictor(spec, st, lab, layers);
     return {
       predictor,
-      fit: { backend, epochs: o.epochs, iterations: total, finalTrainMseMs2: lastMse, seconds: (performance.now() - started) / 1000 },
+      fit: { backend, tfjsVersion: tf.version_core, epochs: o.epochs, iterations: total, finalTrainMseMs2: lastMse, seconds: (performance.now() - started) / 1000 },
     };
   } finally {
     X.dispose();

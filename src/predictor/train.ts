@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { InputError } from '../common/errors.js';
 import { writeJsonAtomic } from '../common/fsutil.js';
+import type { Progress } from '../common/progress.js';
 import { collectProvenance } from '../common/provenance.js';
 import type { Modeling, TrainingRecord } from './bundle-format.js';
 import { MODELINGS } from './bundle-format.js';
@@ -333,4 +334,20 @@ export function saveTrainResult(result: TrainResult, outDir: string): string[] {
 export function describeTrainSummary(s: TrainSummary): string {
   const pct = (m: ErrorMetrics | null): string => (m ? `MAPE ${m.mapePct.toFixed(2)} %, MAE ${m.maeMs.toFixed(3)} ms` : 'n/a');
   return `${s.modeling}${s.kernel ? `/${s.kernel}` : ''} ${s.mode} on ${s.rows} rows (${describeFeatureSpec(s.featureSpec)}): test ${pct(s.test)}; ${s.folds}-fold CV ${pct(s.crossValidation)}`;
+}
+
+/** An `onProgress` that drives a progress bar (src/common/progress.ts): total, position and a short label. */
+export function progressBarReporter(bar: Progress): (e: TrainProgressEvent) => void {
+  let total = -1;
+  return (e) => {
+    if (e.total !== total) {
+      total = e.total;
+      bar.setTotal(total);
+    }
+    const what = [e.combination, e.phase === 'fold' ? `fold ${(e.fold ?? 0) + 1}/${e.folds}` : 'final', e.epoch !== null ? `epoch ${e.epoch}/${e.epochs}` : null]
+      .filter((x) => x !== null)
+      .join(' ');
+    const loss = e.trainMseMs2 !== null ? ` mse ${e.trainMseMs2.toPrecision(3)} ms²` : '';
+    bar.update(e.done, { info: `${what}${loss}` });
+  };
 }

@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/common/errors.js';
 import { type TrainProgressEvent, loadPredictor, saveTrainResult, trainPredictor } from '../../src/predictor/index.js';
-import { deriveSeed } from '../../src/predictor/train.js';
+import { deriveSeed, progressBarReporter } from '../../src/predictor/train.js';
+import type { Progress } from '../../src/common/progress.js';
 import { loadDataset } from '../../src/predictor/dataset.js';
 import { removeDir, tempDir, writePairDataset } from './fixtures.js';
 
@@ -83,4 +84,19 @@ test('bad options and data are InputErrors', async () => {
   await assert.rejects(trainPredictor({ dataDirs: [dataA], modeling: 'svm', kernel: 'poly' as 'rbf' }), /unknown kernel/);
   await assert.rejects(trainPredictor({ dataDirs: [], modeling: 'lr' }), /no data folder/);
   await assert.rejects(trainPredictor({ dataDirs: [dataA], modeling: 'lr', folds: 500 }), /500-fold cross-validation needs at least 500/);
+});
+
+test('progressBarReporter drives a progress bar: total once, then position and a label per event', async () => {
+  const calls: string[] = [];
+  const bar: Progress = {
+    update: (done, payload) => void calls.push(`update ${done} ${String(payload?.info)}`),
+    increment: () => void calls.push('increment'),
+    setTotal: (t) => void calls.push(`total ${t}`),
+    stop: () => void calls.push('stop'),
+  };
+  await trainPredictor({ dataDirs: [dataB], modeling: 'mlp', epochs: 2, batchSize: 64, folds: 2, seed: 1, onProgress: progressBarReporter(bar) });
+  assert.equal(calls[0], 'total 6');
+  assert.equal(calls.length, 7);
+  assert.match(calls[1]!, /^update 1 fold 1\/2 epoch 1\/2 mse \S+ ms²$/);
+  assert.match(calls[6]!, /^update 6 final epoch 2\/2 mse /);
 });
