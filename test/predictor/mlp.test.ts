@@ -5,6 +5,7 @@ import { ZOO } from '../../src/zoo/catalog.js';
 import { type GroupMember, encodeGroups, featureCount, makeFeatureSpec } from '../../src/predictor/features.js';
 import { errorMetrics } from '../../src/predictor/evaluate.js';
 import { fitLinearRegression } from '../../src/predictor/linear.js';
+import * as tf from '@tensorflow/tfjs-core';
 import { trainMlp } from '../../src/predictor/mlp-train.js';
 
 const spec = makeFeatureSpec([ZOO[0]!, ZOO[4]!], 2);
@@ -55,7 +56,9 @@ test('the MLP learns a nonlinear law to a low error on unseen rows (and beats le
 test('training is seeded: the same seed gives the same weights, another seed others', async () => {
   const d = data(100, 4);
   const opts = { epochs: 3, batchSize: 16, seed: 5 } as const;
+  const tensors = tf.memory().numTensors;
   const a = await trainMlp(spec, d, width, opts);
+  assert.equal(tf.memory().numTensors, tensors, 'training leaves no tensors behind');
   const b = await trainMlp(spec, d, width, opts);
   const c = await trainMlp(spec, d, width, { ...opts, seed: 6 });
   assert.deepEqual(a.predictor.layers, b.predictor.layers);
