@@ -199,8 +199,8 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
   const perFit = r.modeling === 'mlp' ? r.epochs : 1;
   const total = units.length * ((cv ? r.folds : 0) + 1) * perFit;
   let done = 0;
-  const report = async (e: Omit<TrainProgressEvent, 'done' | 'total' | 'folds'>, units = 1): Promise<void> => {
-    done += units;
+  const report = async (e: Omit<TrainProgressEvent, 'done' | 'total' | 'folds'>): Promise<void> => {
+    done += 1;
     if (options.onProgress) await options.onProgress({ ...e, folds: cv ? r.folds : 0, done, total });
   };
 
