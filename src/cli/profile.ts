@@ -13,7 +13,8 @@ export function profileCommand(): Command {
   return new Command('profile')
     .description('measure the latency of random co-located operator groups of 2, 3 or 4 models into a data set')
     .requiredOption('--model-num <n>', 'models per group: 2, 3 or 4', parseIntOption('--model-num', 1))
-    .option('--comb <models...>', 'one combination of --model-num models (ids or names); default: every combination of the zoo')
+    .option('--comb <models...>', 'one combination of --model-num models (ids or names)')
+    .option('--models <models...>', 'every combination of --model-num models out of these (default: the zoo\'s seven)')
     .option('--batch-sizes <list>', 'batch sizes', parseIntList('--batch-sizes'), [...DEFAULT_BATCH_SIZES])
     .option('--seq-lens <list>', 'BERT sequence lengths', parseIntList('--seq-lens'), [...DEFAULT_SEQ_LENS])
     .option('--samples <n>', 'distinct groups per batch-size tuple', parseIntOption('--samples', 1), 200)
@@ -33,12 +34,14 @@ export function profileCommand(): Command {
         const n = opts.modelNum;
         if (n < 2 || n > 4) throw new InputError(`--model-num must be 2, 3 or 4 (got ${n})`);
         const ep = parseExecutionProvider(opts.ep);
-        const models = opts.comb ? await resolveModels(opts.comb, opts.modelsDir, opts.scale) : await resolveModels(ZOO.map((z) => z.name), opts.modelsDir, opts.scale);
+        if (opts.comb && opts.models) throw new InputError('give --comb (one combination) or --models (a set to combine), not both');
+        const refs = opts.comb ?? opts.models ?? ZOO.map((z) => z.name);
+        const models = await resolveModels(refs, opts.modelsDir, opts.scale);
         if (opts.comb && models.length !== n) throw new InputError(`--comb names ${models.length} models but --model-num is ${n}`);
-        if (!opts.comb && models.length < n) throw new InputError(`--model-num ${n} needs at least ${n} models`);
+        if (!opts.comb && models.length < n) throw new InputError(`--model-num ${n} needs at least ${n} models (got ${models.length})`);
         const profileModels = models.map((m) => ({ id: m.manifest.id, name: m.manifest.name, operators: m.manifest.operators.length, hasSeq: m.manifest.inputs.some((i) => i.shape.includes('seq')) }));
         const combs = combinations(profileModels, n).map((c) => c.map((m) => m.name));
-        const out = opts.out ?? join('data', 'profile', `${ep}-${opts.scale}-${n}in${opts.comb ? n : ZOO.length}`);
+        const out = opts.out ?? join('data', 'profile', `${ep}-${opts.scale}-${n}in${models.length}`);
         const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / n));
         let stopRequested = false;
         const onSigint = () => {
