@@ -71,10 +71,15 @@ function denseRows(x: Float64Array, from: number, rows: number, nIn: number, w: 
   }
 }
 
+/**
+ * All rows: blocks of four, and a last partial block of two or three rows padded to four (the padding rows
+ * of the buffers hold stale values whose results are never read; a block costs less than two single rows).
+ */
 function dense(x: Float64Array, rows: number, nIn: number, w: Float64Array, b: Float64Array, nOut: number, y: Float64Array, relu: boolean): void {
-  const n4 = rows & ~3;
-  if (n4 > 0) denseBlocks(x, n4, nIn, w, b, nOut, y, relu);
-  if (n4 < rows) denseRows(x, n4, rows, nIn, w, b, nOut, y, relu);
+  const rem = rows & 3;
+  const blocked = rem >= 2 ? rows - rem + 4 : rows - rem;
+  if (blocked > 0) denseBlocks(x, blocked, nIn, w, b, nOut, y, relu);
+  if (blocked < rows) denseRows(x, blocked, rows, nIn, w, b, nOut, y, relu);
 }
 
 export class MlpPredictor extends BasePredictor {
@@ -132,8 +137,9 @@ export class MlpPredictor extends BasePredictor {
   reserve(rows: number): void {
     if (rows <= this.capacity) return;
     this.capacity = rows;
-    this.bufA = new Float64Array(rows * this.maxUnits);
-    this.bufB = new Float64Array(rows * this.maxUnits);
+    const padded = (rows + 3) & ~3; // room for a padded last block
+    this.bufA = new Float64Array(padded * this.maxUnits);
+    this.bufB = new Float64Array(padded * this.maxUnits);
   }
 
   protected run(features: Float32Array, rows: number, out: Float64Array): void {
