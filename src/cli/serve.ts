@@ -49,6 +49,7 @@ export function serveCommand(): Command {
     .option('--simulate', 'no executor: a virtual clock and the predictor stand in (fast, deterministic)')
     .option('--find-peak', 'find the highest Poisson load with p99 <= QoS and violations <= 1% per policy (bisection)')
     .option('--peak-range <lo,hi>', 'load bracket for --find-peak, queries/s', '5,200')
+    .option('--peak-resolution <qps>', 'stop the --find-peak bisection when the bracket is narrower than this (default 1% of lo)', parseNumberOption('--peak-resolution', 0))
     .option('--seed <n>', 'seed of the trace', parseIntOption('--seed'), 0)
     .option('--models-dir <dir>', 'models folder', 'models')
     .addOption(new Option('--scale <scale>', 'scale of zoo models built on demand').default('full').argParser(parseScale))
@@ -77,7 +78,7 @@ export function serveCommand(): Command {
         const loadSpec = { services, queries: opts.queries, arrivals: opts.arrivals, seed: opts.seed, qos, batchSizes: opts.batchSizes, seqLens: opts.seqLens };
         if (opts.findPeak) {
           const [lo, hi] = opts.peakRange.split(',').map(Number) as [number, number];
-          const peaks = await servePeak({ ...base, out: null, load: loadSpec, lowQps: lo, highQps: hi, onPoint: (p, l, s) => process.stderr.write(`peak search ${p}: ${l.toFixed(1)} q/s → p99/QoS ${s.p99OverQos?.toFixed(2) ?? '-'}, violations ${(s.violationRatio * 100).toFixed(1)}%\n`) });
+          const peaks = await servePeak({ ...base, out: null, load: loadSpec, lowQps: lo, highQps: hi, ...(opts.peakResolution !== undefined ? { resolutionQps: opts.peakResolution } : {}), onPoint: (p, l, s) => process.stderr.write(`peak search ${p}: ${l.toFixed(1)} q/s → p99/QoS ${s.p99OverQos?.toFixed(2) ?? '-'}, violations ${(s.violationRatio * 100).toFixed(1)}%\n`) });
           const rows = Object.entries(peaks).map(([policy, r]) => ({ policy, peakQps: r.peakQps, failQps: r.failQps, runs: r.points.length }));
           if (opts.json) printJson({ peaks: rows, predictor: predictorDir });
           else for (const r of rows) console.log(`${r.policy.padEnd(12)} peak ${r.peakQps?.toFixed(1) ?? 'none'} q/s (fails at ${r.failQps?.toFixed(1) ?? '-'}; ${r.runs} runs)`);

@@ -111,12 +111,13 @@ export async function serveRun(opts: ServeRunOptions): Promise<ServeRunResult> {
 }
 
 /** The highest Poisson load each policy sustains under the MLPerf server rule (bisection over runs). */
-export async function servePeak(opts: Omit<ServeRunOptions, 'trace'> & { load: Omit<LoadSpec, 'loadQps'>; lowQps: number; highQps: number; onPoint?: (policy: PolicyName, loadQps: number, summary: RunSummary) => void }): Promise<Record<string, PeakResult>> {
+export async function servePeak(opts: Omit<ServeRunOptions, 'trace'> & { load: Omit<LoadSpec, 'loadQps'>; lowQps: number; highQps: number; resolutionQps?: number; onPoint?: (policy: PolicyName, loadQps: number, summary: RunSummary) => void }): Promise<Record<string, PeakResult>> {
   const out: Record<string, PeakResult> = {};
   for (const policy of opts.policies) {
     out[policy] = await findPeakLoad({
       lowQps: opts.lowQps,
       highQps: opts.highQps,
+      ...(opts.resolutionQps !== undefined ? { resolutionQps: opts.resolutionQps } : {}),
       evaluate: async (loadQps) => {
         const trace = generateTrace({ ...opts.load, loadQps });
         const r = await serveRun({ ...opts, policies: [policy], trace, out: null });
