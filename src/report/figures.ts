@@ -536,3 +536,60 @@ export function clusterTimeSeriesSpec(
     resolve: { scale: { x: 'shared' } },
   });
 }
+
+/** One policy's outcome on one combination (a single configuration, e.g. the quickstart's pair). */
+export interface PolicyOutcomeRow {
+  policy: PolicyName;
+  p99OverQos: number | null;
+  violationPct: number;
+  goodputQps: number;
+}
+
+/**
+ * Every policy on one configuration, side by side: p99 / QoS (with the target at 1), QoS violations and
+ * goodput, one bar per policy in each panel. A policy with no completed query has no tail bar.
+ */
+export function policyOutcomeSpec(rows: readonly PolicyOutcomeRow[], text: FigureText = {}): VegaLiteSpec {
+  requireRows(rows, 'policy outcome figure');
+  const values = rows.map((r) => {
+    if (r.p99OverQos !== null) requireFinite(r.p99OverQos, `p99/QoS of ${r.policy}`);
+    requireFinite(r.violationPct, `violations of ${r.policy}`);
+    requireFinite(r.goodputQps, `goodput of ${r.policy}`);
+    return { policy: POLICY_LABELS[r.policy], tail: r.p99OverQos, violationPct: r.violationPct, goodputQps: r.goodputQps };
+  });
+  const color = policyColorScale(rows.map((r) => r.policy));
+  const x = { field: 'policy', type: 'nominal', title: null, sort: color.domain, axis: { labelAngle: -40, labelAlign: 'right' } };
+  const bar = (field: string, title: string, format: string, extra: Record<string, unknown>[] = []): Record<string, unknown> => ({
+    width: { step: 34 },
+    height: 220,
+    layer: [
+      {
+        ...(field === 'tail' ? { transform: [{ filter: 'datum.tail !== null' }] } : {}),
+        mark: { type: 'bar' },
+        encoding: {
+          x,
+          y: { field, type: 'quantitative', title, axis: { format } },
+          color: { ...colorEncoding(color, 'policy', 'policy'), legend: null },
+          tooltip: [
+            { field: 'policy', type: 'nominal' },
+            { field, type: 'quantitative', title, format: '.2f' },
+          ],
+        },
+      },
+      ...extra,
+    ],
+  });
+  const target = [
+    { mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5, color: '#333333' }, encoding: { y: { datum: 1 } } },
+  ];
+  return spec({
+    title: titleOf(text, 'Every policy on the same trace'),
+    data: { values },
+    hconcat: [
+      bar('tail', 'p99 latency / QoS target (×)', '.1f', target),
+      bar('violationPct', 'QoS violations (% of queries)', '.0f'),
+      bar('goodputQps', 'goodput (queries/s meeting QoS)', ',.0f'),
+    ],
+    spacing: 28,
+  });
+}

@@ -37,6 +37,7 @@ export {
   waysOutcomeSpec,
   latencyCdfSpec,
   clusterTimeSeriesSpec,
+  policyOutcomeSpec,
 } from './figures.js';
 export type {
   FigureText,
@@ -50,6 +51,7 @@ export type {
   LatencySamples,
   ClusterStepRow,
   OfferedLoadRow,
+  PolicyOutcomeRow,
 } from './figures.js';
 export { writeReport, escapeHtml, formatCell, inlineSvg } from './report.js';
 export type { ReportInput, ReportSection, ReportFigure, ReportTable, TableCell, WrittenReport } from './report.js';
@@ -68,6 +70,12 @@ export {
   PAPER_DECISION_MS,
   PAPER_CLUSTER,
   PAPER_MOTIVATION_RESNET152_MS,
+  PAPER_A100_SOLO_MS,
+  PAPER_BEYOND_PAIR_QOS_MS,
+  PAPER_MIG_QOS_MS,
+  PAPER_SMALL_DNN_TAIL_RANGE,
+  paperQosFactor,
+  paperSerialUtilisation,
   predictorComparison,
   servingComparison,
   headlineComparison,
@@ -81,3 +89,47 @@ export type {
   PaperServingExperimentId,
   OurPredictorNumbers,
 } from './paper.js';
+export {
+  SECTIONS,
+  SECTION_TITLES,
+  POLICY_ORDER,
+  DEFAULT_QOS_RULE,
+  RUN_FORMAT,
+  QOS_FORMAT,
+  MOTIVATION_FORMAT,
+  isSection,
+  readRunInfo,
+  newRunInfo,
+  findRunDirs,
+  describeQosRule,
+  canonicalModels,
+  combinationName,
+  soloFromBench,
+  deriveTargets,
+  readQosFile,
+  studyTargets,
+  readServingRows,
+  readPeakRows,
+  readPredictionRows,
+  readMotivation,
+  policyAverages,
+  completionGainPct,
+  violationChangePct,
+} from './experiments.js';
+export type {
+  SectionId,
+  RunInfo,
+  QosRule,
+  QosFile,
+  SoloTable,
+  CombinationTargets,
+  ServingRow,
+  PeakRow,
+  PredictionRow,
+  MotivationFile,
+  MotivationSeries,
+  PolicyAverages,
+  SettingValue,
+} from './experiments.js';
+export { summarizeExperiment, renderExperimentFigures, writeSummaryFiles, finishRun, experimentSection, sectionOf, writeExperimentsReport } from './experiment-report.js';
+export type { ExperimentSummary, ExperimentFigure } from './experiment-report.js';
