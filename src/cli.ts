@@ -4,6 +4,8 @@ import { Command } from '@commander-js/extra-typings';
 import { zooCommand } from './cli/zoo.js';
 import { benchCommand } from './cli/bench.js';
 import { profileCommand } from './cli/profile.js';
+import { reportCommand } from './cli/report.js';
+import { quickstartCommand } from './cli/quickstart.js';
 
 const program = new Command('abacus')
   .description('several DNN services on one accelerator with deterministic operator overlap and predicted latency')
@@ -13,6 +15,8 @@ const program = new Command('abacus')
 program.addCommand(zooCommand());
 program.addCommand(benchCommand());
 program.addCommand(profileCommand());
+program.addCommand(reportCommand());
+program.addCommand(quickstartCommand());
 
 // usage errors in any subcommand are bad input too (exit code 2)
 const overrideAll = (cmd: { commands: readonly unknown[]; exitOverride: (fn: (err: { exitCode: number }) => never) => unknown }): void => {
