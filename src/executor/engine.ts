@@ -13,7 +13,7 @@ import { manifestFeeds } from '../zoo/verify.js';
 import { InputError } from '../common/errors.js';
 import { tempPathFor } from '../common/fsutil.js';
 import { checkExecutionProvider, sessionOptions } from './providers.js';
-import type { ServiceConfig } from './types.js';
+import type { InputTensor, ServiceConfig } from './types.js';
 
 interface CachedSession {
   session: ort.InferenceSession;
@@ -32,6 +32,8 @@ interface QueryState {
   activation: ort.Tensor | null;
   /** The activation's buffer came from the pool and goes back to it once consumed. */
   pooled: boolean;
+  /** The query's own inputs (null: the prepared inputs of its batch and seq). */
+  feeds: Record<string, ort.Tensor> | null;
 }
 
 export interface SegmentOutcome {
@@ -91,6 +93,36 @@ export class SegmentEngine {
       if (needsSeq && !(Number.isInteger(seq) && seq > 0)) throw new InputError(`${this.config.name}: needs a sequence length (got ${seq})`);
       feeds = manifestFeeds(this.manifest, this.dimsFor(batch, needsSeq ? seq : 0), this.config.seed);
       this.inputs.set(key, feeds);
+    }
+    return feeds;
+  }
+
+  /**
+   * A query's own inputs as feeds: exactly the manifest's inputs, each with the dims the manifest gives
+   * at (batch, seq) and the input's element type; anything else is an InputError.
+   */
+  queryFeeds(inputs: Readonly<Record<string, InputTensor>>, batch: number, seq: number): Record<string, ort.Tensor> {
+    const name = this.config.name;
+    const needsSeq = this.manifest.inputs.some((i) => i.shape.includes('seq'));
+    if (!Number.isInteger(batch) || batch < 1) throw new InputError(`${name}: bad batch size ${batch}`);
+    if (needsSeq && !(Number.isInteger(seq) && seq > 0)) throw new InputError(`${name}: needs a sequence length (got ${seq})`);
+    const dims = this.dimsFor(batch, needsSeq ? seq : 0);
+    const expected = new Set(this.manifest.inputs.map((i) => i.name));
+    const extra = Object.keys(inputs).filter((k) => !expected.has(k));
+    if (extra.length > 0) throw new InputError(`${name}: unknown input(s) ${extra.join(', ')} (the model takes ${[...expected].join(', ')})`);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const input of this.manifest.inputs) {
+      const t = inputs[input.name];
+      if (!t) throw new InputError(`${name}: input '${input.name}' is missing`);
+      const want = concreteDims(input.shape, dims, name);
+      if (t.dims.length !== want.length || t.dims.some((d, i) => d !== want[i])) {
+        throw new InputError(`${name}: input '${input.name}' has dims [${t.dims.join(', ')}], expected [${want.join(', ')}]`);
+      }
+      const count = want.reduce((a, b) => a * b, 1);
+      if (t.data.length !== count) throw new InputError(`${name}: input '${input.name}' holds ${t.data.length} values, its dims need ${count}`);
+      if (input.dtype === 'float32' && t.data instanceof Float32Array) feeds[input.name] = new ort.Tensor('float32', t.data, want);
+      else if (input.dtype === 'float16' && t.data instanceof Uint16Array) feeds[input.name] = new ort.Tensor('float16', t.data, want);
+      else throw new InputError(`${name}: input '${input.name}' is ${input.dtype}, got ${t.data instanceof Float32Array ? 'float32' : 'float16'} data`);
     }
     return feeds;
   }
@@ -205,24 +237,31 @@ export class SegmentEngine {
     state.pooled = false;
   }
 
-  /** Run operators [start, end) of a query. The query's state moves to `end`. */
-  async run(queryId: string, start: number, end: number, batch: number, seq: number, returnOutput = false, advance = true): Promise<SegmentOutcome> {
+  /**
+   * Run operators [start, end) of a query. The query's state moves to `end`. `inputs` (first segment
+   * only) are the query's own inputs, used instead of the prepared ones for all its segments.
+   */
+  async run(queryId: string, start: number, end: number, batch: number, seq: number, returnOutput = false, advance = true, inputs?: Readonly<Record<string, InputTensor>>): Promise<SegmentOutcome> {
     const L = this.operatorCount;
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > L || start > end) {
       throw new InputError(`${this.config.name}: bad segment [${start}, ${end}) for query ${queryId} (${L} operators)`);
     }
     let state = this.queries.get(queryId);
+    if (inputs && (!advance || start !== 0 || state)) {
+      throw new InputError(`${this.config.name}: query ${queryId}: inputs go with the first segment of a new query only`);
+    }
     if (!advance) return this.replay(state, queryId, start, end, batch, seq);
     if (!state) {
       if (start !== 0) throw new InputError(`${this.config.name}: query ${queryId} is unknown here, so its first segment must start at 0 (got ${start})`);
-      state = { position: 0, batch, seq, activation: null, pooled: false };
+      const feeds = inputs ? this.queryFeeds(inputs, batch, seq) : null;
+      state = { position: 0, batch, seq, activation: null, pooled: false, feeds };
       this.queries.set(queryId, state);
     } else if (state.position !== start) {
       throw new InputError(`${this.config.name}: query ${queryId} has run ${state.position} operators; a segment starting at ${start} does not continue it`);
     } else if (state.batch !== batch || state.seq !== seq) {
       throw new InputError(`${this.config.name}: query ${queryId} changed batch/seq between segments`);
     }
-    const feeds = this.feedsFor(batch, seq);
+    const feeds = state.feeds ?? this.feedsFor(batch, seq);
     let sessionsBuilt = 0;
     if (start < end) {
       const activationName = activationInput(this.manifest).name;
@@ -253,9 +292,9 @@ export class SegmentEngine {
     if (start > 0 && (!state || state.position !== start)) {
       throw new InputError(`${this.config.name}: query ${queryId} is not at operator ${start}, so [${start}, ${end}) cannot be repeated from it`);
     }
-    const scratch: QueryState = { position: start, batch, seq, activation: start > 0 ? state!.activation : null, pooled: false };
+    const scratch: QueryState = { position: start, batch, seq, activation: start > 0 ? state!.activation : null, pooled: false, feeds: null };
     let sessionsBuilt = 0;
-    const feeds = this.feedsFor(batch, seq);
+    const feeds = state?.feeds ?? this.feedsFor(batch, seq);
     const activationName = activationInput(this.manifest).name;
     for (const [s, e] of this.plan(start, end)) {
       const r = await this.runPiece(scratch, s, e, batch, seq, feeds, activationName, e === end);

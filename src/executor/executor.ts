@@ -174,7 +174,7 @@ export class Executor {
       const settled = await Promise.allSettled(
         members.map((m) =>
           this.host(m.service).request(
-            { type: 'run', id: 0, queryId: m.queryId, start: m.start, end: m.end, batch: m.batch, seq: m.seq, startAtNs, sentNs, returnOutput: m.returnOutput ?? false, advance: m.advance ?? true },
+            { type: 'run', id: 0, queryId: m.queryId, start: m.start, end: m.end, batch: m.batch, seq: m.seq, startAtNs, sentNs, returnOutput: m.returnOutput ?? false, advance: m.advance ?? true, ...(m.inputs ? { inputs: m.inputs } : {}) },
             this.opts.runTimeoutMs,
             `query ${m.queryId} operators [${m.start}, ${m.end})`,
           ),

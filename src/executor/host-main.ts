@@ -45,7 +45,7 @@ async function handle(msg: HostRequest, send: Send, exit: () => void): Promise<v
         const receivedNs = process.hrtime.bigint();
         await waitUntil(msg.startAtNs);
         const startNs = process.hrtime.bigint();
-        const outcome = await e.run(msg.queryId, msg.start, msg.end, msg.batch, msg.seq, msg.returnOutput, msg.advance);
+        const outcome = await e.run(msg.queryId, msg.start, msg.end, msg.batch, msg.seq, msg.returnOutput, msg.advance, msg.inputs);
         const endNs = process.hrtime.bigint();
         send({ type: 'done', id: msg.id, queryId: msg.queryId, receivedNs, startNs, endNs, ...outcome });
         return;

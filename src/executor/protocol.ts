@@ -4,7 +4,7 @@
  * arrays survive). Times are `process.hrtime.bigint()` nanoseconds: CLOCK_MONOTONIC, shared by every
  * thread and process of the machine, so a start signal is a deadline all hosts read the same way.
  */
-import type { ServiceConfig } from './types.js';
+import type { InputTensor, ServiceConfig } from './types.js';
 
 export type HostRequest =
   | { type: 'init'; id: number; config: ServiceConfig }
@@ -22,6 +22,8 @@ export type HostRequest =
       sentNs: bigint;
       returnOutput: boolean;
       advance: boolean;
+      /** The query's own inputs (first segment only). */
+      inputs?: Readonly<Record<string, InputTensor>>;
     }
   | { type: 'release'; id: number; queryId: string }
   | { type: 'stats'; id: number }

@@ -39,6 +39,13 @@ export interface ServiceConfig {
   seed: number;
 }
 
+/** A tensor a query brings as its own input: row-major data with concrete dims. */
+export interface InputTensor {
+  dims: number[];
+  /** float32 inputs: Float32Array; float16 inputs: Uint16Array of IEEE half-precision bits. */
+  data: Float32Array | Uint16Array;
+}
+
 /** One member of a group: operators [start, end) of query `queryId` on service `service`. */
 export interface SegmentRun {
   service: string;
@@ -48,8 +55,15 @@ export interface SegmentRun {
   batch: number;
   /** Sequence length (models with a `seq` dim); 0 otherwise. */
   seq: number;
-  /** Return the final output (only when `end` is the model's operator count); for tests and checks. */
+  /** Return the final output (only when `end` is the model's operator count). */
   returnOutput?: boolean;
+  /**
+   * The query's own inputs, on its first segment only (`start` 0): every model input by name, with the
+   * dims the manifest gives at this batch (and seq) and the input's dtype. Later segments continue from
+   * the kept activation and read the same side inputs. Without them the query runs on the seeded inputs
+   * prepared per (batch, seq).
+   */
+  inputs?: Readonly<Record<string, InputTensor>>;
   /**
    * false: run the segment but leave the query where it was (its activation at `start` is kept), so the
    * same segment can be timed again; the profiler's repetitions use this. Default true.
