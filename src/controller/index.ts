@@ -1,6 +1,7 @@
 /**
  * The controller stage: policies (fcfs, sjf, edf, abacus, concurrent), the Abacus multi-way search, load
- * generation, the serving loop with exact accounting, run logs and summaries, and the peak-load search.
+ * generation, the serving loop with exact accounting (over a trace, or online submissions), run logs and
+ * summaries, and the peak-load search.
  * Policies and metrics are described in `src/controller/POLICIES.md`.
  */
 export * from './types.js';
@@ -12,6 +13,10 @@ export {
 export { searchSplit, largestFittingPrefix, type SplitSearchInput, type SplitSearchResult } from './search.js';
 export { predictedToMiss } from './policies.js';
 export { runServing, type ServingOptions } from './serving.js';
+export {
+  OnlineQueue,
+  type OnlineService, type OnlineSubmission, type OnlineOutcome, type OnlineQueueOptions, type OnlineStatus, type OnlineModelStatus, type RejectReason,
+} from './online.js';
 export {
   SimulatedRunner, AnalyticLatencyModel, latencyFromModel, simulateServing, toGroupMember,
   type SimulatedLatencyFn, type SimulatedTiming, type SimulatedRunnerOptions, type SimulatedGroupRecord, type AnalyticLatencyOptions, type SimulationOptions,

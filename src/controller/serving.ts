@@ -13,10 +13,11 @@
 import { performance } from 'node:perf_hooks';
 import { InputError, errorMessage } from '../common/errors.js';
 import { MonotonicClock } from './clock.js';
+import { OnlineQueue, type OnlineEntry, type OnlineRunView } from './online.js';
 import { decideConcurrent, decideSerialized, planStillValid, type DecisionContext, type GroupPlan } from './policies.js';
 import { summarizeRun } from './runlog.js';
 import { removeFromPool, type QueryState, type ServicePool } from './state.js';
-import { POLICY_NAMES, type Clock, type GroupLogRow, type GroupOutcome, type GroupRunner, type LatencyModel, type PolicyName, type QueryLogRow, type QueryStatus, type RunLogSink, type RunSummary, type SegmentRun, type TraceQuery } from './types.js';
+import { POLICY_NAMES, type Clock, type GroupLogRow, type GroupOutcome, type GroupRunner, type LatencyModel, type PolicyName, type QueryLogRow, type QueryStatus, type QueryTensor, type RunLogSink, type RunSummary, type SegmentRun, type TraceQuery } from './types.js';
 
 export interface ServingOptions {
   policy: PolicyName;
@@ -35,6 +36,11 @@ export interface ServingOptions {
   log?: RunLogSink;
   /** Shutdown: stop issuing new queries, finish or drop the issued ones, then resolve. */
   signal?: AbortSignal;
+  /**
+   * Online mode: queries submitted at run time, read like the trace (which may then be empty). The run
+   * ends once the queue is closed (or `signal` aborts, which closes it) and every accepted query is done.
+   */
+  online?: OnlineQueue;
 }
 
 interface InflightGroup {
@@ -85,6 +91,7 @@ function checkOptions(options: ServingOptions): Required<Pick<ServingOptions, 'w
   const ids = new Set<string>();
   for (const q of options.trace) {
     if (ids.has(q.id)) throw new InputError(`query id '${q.id}' appears twice in the trace`);
+    if (options.online && OnlineQueue.ownsId(q.id)) throw new InputError(`query id '${q.id}' is reserved for online queries`);
     ids.add(q.id);
     if (!Number.isFinite(q.arrivalMs) || q.arrivalMs < 0) throw new InputError(`query ${q.id}: bad arrival time ${q.arrivalMs}`);
     if (!(q.qosMs > 0)) throw new InputError(`query ${q.id}: bad QoS ${q.qosMs}`);
@@ -136,24 +143,27 @@ class ServingRun {
   ) {
     this.clock = options.clock ?? new MonotonicClock();
     this.trace = [...options.trace].map((q, i) => ({ q, i })).sort((a, b) => a.q.arrivalMs - b.q.arrivalMs || a.i - b.i).map((x) => x.q);
-    for (const q of this.trace) {
-      const known = this.pools.get(q.model);
-      if (known !== undefined) {
-        if (known.modelId !== q.modelId) throw new InputError(`query ${q.id}: model '${q.model}' has id ${q.modelId}, earlier queries ${known.modelId}`);
-        continue;
-      }
-      let ops: number;
-      try {
-        ops = options.runner.operatorCount(q.model);
-      } catch (err) {
-        throw new InputError(`the runner does not serve model '${q.model}': ${errorMessage(err)}`, { cause: err });
-      }
-      if (!Number.isInteger(ops) || ops < 1) throw new InputError(`model '${q.model}' has a bad operator count ${ops}`);
-      this.opCounts.set(q.model, ops);
-      const pool: ServicePool = { service: q.model, modelId: q.modelId, waiting: [], inProgress: null };
-      this.pools.set(q.model, pool);
-      this.poolList.push(pool);
+    for (const q of this.trace) this.addPool(q.model, q.modelId, `query ${q.id}`);
+    for (const s of options.online?.serviceList ?? []) this.addPool(s.name, s.modelId, 'online service');
+  }
+
+  private addPool(model: string, modelId: number, what: string): void {
+    const known = this.pools.get(model);
+    if (known !== undefined) {
+      if (known.modelId !== modelId) throw new InputError(`${what}: model '${model}' has id ${modelId}, earlier queries ${known.modelId}`);
+      return;
     }
+    let ops: number;
+    try {
+      ops = this.options.runner.operatorCount(model);
+    } catch (err) {
+      throw new InputError(`the runner does not serve model '${model}': ${errorMessage(err)}`, { cause: err });
+    }
+    if (!Number.isInteger(ops) || ops < 1) throw new InputError(`model '${model}' has a bad operator count ${ops}`);
+    this.opCounts.set(model, ops);
+    const pool: ServicePool = { service: model, modelId, waiting: [], inProgress: null };
+    this.pools.set(model, pool);
+    this.poolList.push(pool);
   }
 
   private now(): number {
@@ -162,17 +172,21 @@ class ServingRun {
 
   async execute(): Promise<RunSummary> {
     this.startMs = this.clock.nowMs();
+    const online = this.options.online;
     const onAbort = (): void => {
       this.stopping = true;
+      online?.close();
       this.wake.signal();
     };
-    if (this.options.signal?.aborted) this.stopping = true;
+    online?.attach(this.onlineView());
+    if (this.options.signal?.aborted) onAbort();
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (this.options.policy === 'concurrent') await this.loopConcurrent();
       else await this.loopSerialized(this.options.policy);
     } finally {
       this.options.signal?.removeEventListener('abort', onAbort);
+      online?.detach();
       this.options.log?.flush?.(true);
     }
     if (this.rows.length !== this.admitted) throw new Error(`controller accounting: ${this.admitted} issued but ${this.rows.length} logged`);
@@ -188,37 +202,78 @@ class ServingRun {
   }
 
   private arrivalsLeft(): boolean {
-    return !this.stopping && this.nextArrival < this.trace.length;
+    return (!this.stopping && this.nextArrival < this.trace.length) || (this.options.online?.hasMore() ?? false);
   }
 
-  /** Issue every query whose arrival time has come. */
+  /** Issue every query whose arrival time has come, and every online submission; apply cancellations. */
   private admitArrivals(): void {
-    if (this.stopping) return;
-    // Compare on the clock's own scale, exactly as waitForEvent computes the wake-up time: rounding in
-    // (clock - start) could otherwise leave a due query unadmitted and the loop spinning.
-    const clockMs = this.clock.nowMs();
     let any = false;
-    while (this.nextArrival < this.trace.length && this.arrivalClockMs(this.trace[this.nextArrival] as TraceQuery) <= clockMs) {
-      const q = this.trace[this.nextArrival++] as TraceQuery;
-      const state: QueryState = {
-        trace: q,
-        deadlineMs: q.arrivalMs + q.qosMs,
-        opCount: this.opCounts.get(q.model) as number,
-        admission: this.admitted++,
-        progress: 0,
-        segmentInFlight: false,
-        phase: 'waiting',
-        startMs: null,
-        finishMs: null,
-        groups: 0,
-        searchSteps: 0,
-        wholeSoloMs: Number.NaN,
-      };
-      (this.pools.get(q.model) as ServicePool).waiting.push(state);
-      this.live++;
-      any = true;
+    if (!this.stopping) {
+      // Compare on the clock's own scale, exactly as waitForEvent computes the wake-up time: rounding in
+      // (clock - start) could otherwise leave a due query unadmitted and the loop spinning.
+      const clockMs = this.clock.nowMs();
+      while (this.nextArrival < this.trace.length && this.arrivalClockMs(this.trace[this.nextArrival] as TraceQuery) <= clockMs) {
+        this.issue(this.trace[this.nextArrival++] as TraceQuery, Number.NaN);
+        any = true;
+      }
+    }
+    const online = this.options.online;
+    if (online) {
+      for (const entry of online.take()) {
+        entry.state = this.issue(entry.query, entry.soloMs);
+        any = true;
+      }
+      for (const entry of online.cancelledIssued()) {
+        const q = entry.state as QueryState;
+        if (q.phase === 'waiting' && !q.segmentInFlight) {
+          this.drop(q);
+          any = true;
+        }
+        // otherwise its segment is in flight: processEvents drops it unless that segment was its last
+      }
     }
     if (any) this.version++;
+  }
+
+  private issue(q: TraceQuery, wholeSoloMs: number): QueryState {
+    const state: QueryState = {
+      trace: q,
+      deadlineMs: q.arrivalMs + q.qosMs,
+      opCount: this.opCounts.get(q.model) as number,
+      admission: this.admitted++,
+      progress: 0,
+      segmentInFlight: false,
+      phase: 'waiting',
+      startMs: null,
+      finishMs: null,
+      groups: 0,
+      searchSteps: 0,
+      wholeSoloMs,
+    };
+    (this.pools.get(q.model) as ServicePool).waiting.push(state);
+    this.live++;
+    return state;
+  }
+
+  /** The run as the online queue sees it (admission control and status). */
+  private onlineView(): OnlineRunView {
+    return {
+      policy: this.options.policy,
+      latencyModel: this.options.latencyModel,
+      pools: this.poolList,
+      nowMs: () => this.now(),
+      inflightRemainingMs: (service) => {
+        const nowMs = this.now();
+        let remaining = 0;
+        for (const g of this.inflight.values()) {
+          if (this.options.policy === 'concurrent' && !g.segments.some((s) => s.service === service)) continue;
+          if (g.predictedEndMs !== null) remaining = Math.max(remaining, g.predictedEndMs - nowMs);
+        }
+        return remaining;
+      },
+      operatorCount: (service) => this.opCounts.get(service) as number,
+      wake: () => this.wake.signal(),
+    };
   }
 
   private arrivalClockMs(q: TraceQuery): number {
@@ -230,12 +285,12 @@ class ServingRun {
     if (this.events.length > 0) return;
     const timer = new AbortController();
     const waits: Promise<void>[] = [this.wake.wait()];
-    if (this.arrivalsLeft()) waits.push(this.clock.sleepUntil(this.arrivalClockMs(this.trace[this.nextArrival] as TraceQuery), timer.signal));
+    if (!this.stopping && this.nextArrival < this.trace.length) waits.push(this.clock.sleepUntil(this.arrivalClockMs(this.trace[this.nextArrival] as TraceQuery), timer.signal));
     await Promise.race(waits);
     timer.abort();
   }
 
-  private finish(q: QueryState, status: QueryStatus, finishMs: number): void {
+  private finish(q: QueryState, status: QueryStatus, finishMs: number, detail: { output?: QueryTensor; error?: string } = {}): void {
     q.phase = status;
     q.finishMs = finishMs;
     q.segmentInFlight = false;
@@ -258,6 +313,7 @@ class ServingRun {
     };
     this.rows.push(row);
     this.options.log?.query(row);
+    this.options.online?.settle(row, detail);
   }
 
   private drop = (q: QueryState): void => {
@@ -293,7 +349,11 @@ class ServingRun {
     for (const s of plan.segments) {
       const q = s.query;
       const pool = this.pools.get(q.trace.model) as ServicePool;
-      segments.push({ service: q.trace.model, modelId: q.trace.modelId, queryId: q.trace.id, start: q.progress, end: s.end, batch: q.trace.batch, seq: q.trace.seq });
+      const segment: SegmentRun = { service: q.trace.model, modelId: q.trace.modelId, queryId: q.trace.id, start: q.progress, end: s.end, batch: q.trace.batch, seq: q.trace.seq };
+      const entry: OnlineEntry | undefined = this.options.online?.entry(q.trace.id);
+      if (entry?.inputs && q.progress === 0) segment.inputs = entry.inputs;
+      if (entry?.returnOutput && s.end >= q.opCount) segment.returnOutput = true;
+      segments.push(segment);
       queries.push(q);
       q.progress = s.end;
       q.segmentInFlight = true;
@@ -338,9 +398,16 @@ class ServingRun {
       for (const s of group.segments) this.busyServices.delete(s.service);
       const nowMs = this.now();
       const failed = 'error' in event;
+      let cancelledNow = false;
       const groupMs = failed ? nowMs - group.launchMs : event.outcome.groupMs;
       const memberMs = new Map<string, number>();
-      if (!failed) for (const m of event.outcome.members) memberMs.set(m.queryId, m.ms);
+      const outputs = new Map<string, QueryTensor>();
+      if (!failed) {
+        for (const m of event.outcome.members) {
+          memberMs.set(m.queryId, m.ms);
+          if (m.output) outputs.set(m.queryId, m.output);
+        }
+      }
       const members: GroupLogRow['members'] = [];
       group.segments.forEach((s, i) => {
         const q = group.queries[i] as QueryState;
@@ -350,12 +417,17 @@ class ServingRun {
         q.segmentInFlight = false;
         if (failed) {
           removeFromPool(this.pools.get(q.trace.model) as ServicePool, q);
-          this.finish(q, 'failed', nowMs);
+          this.finish(q, 'failed', nowMs, { error: errorMessage(event.error) });
         } else if (final) {
           const finishMs = group.launchMs + (memberMs.get(q.trace.id) ?? groupMs);
-          this.finish(q, finishMs - q.trace.arrivalMs <= q.trace.qosMs ? 'ok' : 'late', finishMs);
+          const output = outputs.get(q.trace.id);
+          this.finish(q, finishMs - q.trace.arrivalMs <= q.trace.qosMs ? 'ok' : 'late', finishMs, output ? { output } : {});
+        } else if (this.options.online?.entry(q.trace.id)?.cancelled) {
+          this.drop(q); // its submitter went away while this segment ran
+          cancelledNow = true;
         }
       });
+      if (cancelledNow) this.version++;
       if (failed) this.version++;
       this.options.log?.group?.({
         index: group.index,

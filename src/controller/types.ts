@@ -7,6 +7,15 @@
  * start on its clock.
  */
 
+/**
+ * A tensor a query carries: its own input (online serving) or its output. Row-major `data` with concrete
+ * `dims`; float16 data is a Uint16Array of half-precision bits.
+ */
+export interface QueryTensor {
+  dims: number[];
+  data: Float32Array | Uint16Array;
+}
+
 /** One segment of a query in a group: operators `[start, end)` of `service`'s model. */
 export interface SegmentRun {
   /** Model (service) name, e.g. `resnet50`. */
@@ -18,12 +27,17 @@ export interface SegmentRun {
   batch: number;
   /** Sequence length (BERT), 0 for models without one. */
   seq: number;
+  /** Online queries only, on their first segment: the query's own inputs by name. */
+  inputs?: Readonly<Record<string, QueryTensor>>;
+  /** Online queries only, on their last segment: return the final output. */
+  returnOutput?: boolean;
 }
 
 /** What a group took: launch to barrier (`groupMs`) and launch to each member's own finish. */
 export interface GroupOutcome {
   groupMs: number;
-  members: { queryId: string; ms: number }[];
+  /** `output`: the final output of a member that asked for it (`returnOutput`). */
+  members: { queryId: string; ms: number; output?: QueryTensor }[];
 }
 
 /**

@@ -1,0 +1,360 @@
+/**
+ * Online serving: queries that arrive while the serving loop runs (a network front end submits them)
+ * instead of a trace made before the run. The loop reads an `OnlineQueue` the way it reads a trace: a
+ * submission is a query arriving now. Every issued query ends in exactly one status, as in a trace run,
+ * and its submitter receives that outcome (with the output when it asked for one).
+ *
+ * Admission control happens at submission, before a query is issued, so a rejected submission is never
+ * counted among the run's issued queries:
+ * - `closed`: the queue no longer accepts work (shutdown);
+ * - `queue-full`: `maxQueue` submissions are outstanding (issued or waiting to be issued, not finished);
+ * - `predicted-miss` (with a latency model): the predicted finish of the new query, given the work queued
+ *   ahead of it under the policy (see `POLICIES.md`, "Online serving"), is beyond its QoS.
+ *
+ * A submitter that goes away (its `signal` aborts) has its query dropped at the loop's next step, unless
+ * the query's last segment is already running.
+ */
+import { InputError } from '../common/errors.js';
+import { priceRemainders } from './policies.js';
+import type { QueryState, ServicePool } from './state.js';
+import type { LatencyModel, PolicyName, QueryLogRow, QueryTensor, TraceQuery } from './types.js';
+
+/** A service the queue accepts queries for. */
+export interface OnlineService {
+  name: string;
+  modelId: number;
+}
+
+export interface OnlineSubmission {
+  model: string;
+  batch: number;
+  /** Sequence length (BERT); 0 for models without one. */
+  seq: number;
+  qosMs: number;
+  /** The query's own inputs (else the runner's prepared inputs). */
+  inputs?: Readonly<Record<string, QueryTensor>>;
+  /** Ask the runner for the final output. */
+  returnOutput?: boolean;
+  /** Aborts when the submitter went away. */
+  signal?: AbortSignal;
+}
+
+export type RejectReason = 'closed' | 'queue-full' | 'predicted-miss';
+
+export type OnlineOutcome =
+  | { status: 'ok' | 'late'; row: QueryLogRow; output?: QueryTensor }
+  /** `cancelled`: dropped because its submitter went away; otherwise by the abandon rule. */
+  | { status: 'dropped'; row: QueryLogRow; cancelled: boolean }
+  | { status: 'failed'; row: QueryLogRow; error: string }
+  | { status: 'rejected'; reason: RejectReason; detail: string; predictedMs: number | null };
+
+export interface OnlineQueueOptions {
+  /** Most outstanding submissions (issued or waiting to be issued, not finished); default 256. */
+  maxQueue?: number;
+  /** Reject a submission at once when it is predicted to miss its QoS (needs a latency model); default true. */
+  predictAdmission?: boolean;
+}
+
+/** What the queue reads from the run that serves it (the serving loop implements it). */
+export interface OnlineRunView {
+  readonly policy: PolicyName;
+  readonly latencyModel: LatencyModel | undefined;
+  /** Run time: ms since the run started. */
+  nowMs(): number;
+  readonly pools: readonly ServicePool[];
+  /** Predicted remaining time of the work in flight that a new query of `service` waits for (0: none or unknown). */
+  inflightRemainingMs(service: string): number;
+  operatorCount(service: string): number;
+  /** The queue changed: wake the loop. */
+  wake(): void;
+}
+
+/** A submission on its way through the run. */
+export interface OnlineEntry {
+  readonly query: TraceQuery;
+  readonly inputs: Readonly<Record<string, QueryTensor>> | undefined;
+  readonly returnOutput: boolean;
+  /** Predicted solo latency of the whole query (NaN without a latency model). */
+  readonly soloMs: number;
+  /** Set by the loop when the query is issued. */
+  state: QueryState | null;
+  cancelled: boolean;
+}
+
+interface Pending extends OnlineEntry {
+  resolve(outcome: OnlineOutcome): void;
+  detach(): void;
+}
+
+export interface OnlineModelStatus {
+  /** Outstanding submissions of this model. */
+  queued: number;
+  /** Predicted ms before a new query of this model could start, with everything queued ahead of it (null without a model). */
+  backlogMs: number | null;
+  /** Smoothed predicted solo latency of this model's recent queries (null before the first, or without a model). */
+  soloMs: number | null;
+}
+
+export interface OnlineStatus {
+  policy: PolicyName;
+  accepting: boolean;
+  /** Outstanding submissions (issued or waiting to be issued, not finished). */
+  queued: number;
+  maxQueue: number;
+  /** The largest per-model backlog (null without a latency model). */
+  backlogMs: number | null;
+  perModel: Record<string, OnlineModelStatus>;
+  submitted: number;
+  issued: number;
+  rejected: Record<RejectReason, number>;
+}
+
+const ONLINE_ID_PREFIX = 'online-';
+
+/** Whether a waiting query (deadline, solo) runs before a new one under the policy's order. */
+function ahead(policy: PolicyName, deadlineMs: number, soloMs: number, newDeadlineMs: number, newSoloMs: number): boolean {
+  if (policy === 'edf' || policy === 'abacus') return deadlineMs <= newDeadlineMs;
+  if (policy === 'sjf') return soloMs <= newSoloMs;
+  return true; // fcfs, concurrent: everything already there is ahead
+}
+
+/** The policies that run one query at a time (everything queued is ahead); the others overlap services. */
+function serializedWhole(policy: PolicyName): boolean {
+  return policy === 'fcfs' || policy === 'edf' || policy === 'sjf';
+}
+
+export class OnlineQueue {
+  private readonly services = new Map<string, OnlineService>();
+  private readonly maxQueue: number;
+  private readonly predictAdmission: boolean;
+  private view: OnlineRunView | null = null;
+  private closedFlag = false;
+  private pending: Pending[] = [];
+  private readonly outstanding = new Map<string, Pending>();
+  /** Ids of submissions whose submitters went away, not yet seen by the loop. */
+  private readonly cancelledIds = new Set<string>();
+  private readonly soloEwma = new Map<string, number>();
+  private nextId = 0;
+  private issuedCount = 0;
+  private readonly rejected: Record<RejectReason, number> = { closed: 0, 'queue-full': 0, 'predicted-miss': 0 };
+
+  constructor(services: readonly OnlineService[], options: OnlineQueueOptions = {}) {
+    if (services.length === 0) throw new InputError('an online queue needs at least one service');
+    for (const s of services) {
+      if (this.services.has(s.name)) throw new InputError(`service '${s.name}' is listed twice`);
+      this.services.set(s.name, s);
+    }
+    this.maxQueue = options.maxQueue ?? 256;
+    if (!Number.isInteger(this.maxQueue) || this.maxQueue < 1) throw new InputError(`max queue must be an integer >= 1, got ${this.maxQueue}`);
+    this.predictAdmission = options.predictAdmission ?? true;
+  }
+
+  get serviceList(): OnlineService[] {
+    return [...this.services.values()];
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Submissions not yet issued by the loop. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Whether the queue may still produce queries: open, or holding submissions not yet issued. */
+  hasMore(): boolean {
+    return !this.closedFlag || this.pending.length > 0;
+  }
+
+  /** Stop accepting submissions; the run serves what was accepted and then ends. Idempotent. */
+  close(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.view?.wake();
+  }
+
+  /**
+   * Submit a query arriving now. Resolves with its outcome once it finished, was dropped or failed, or
+   * at once when it is rejected. Throws an InputError for an unknown model or a bad batch, seq or QoS.
+   */
+  submit(s: OnlineSubmission): Promise<OnlineOutcome> {
+    const service = this.services.get(s.model);
+    if (!service) throw new InputError(`unknown model '${s.model}' (served: ${[...this.services.keys()].join(', ')})`);
+    if (!Number.isInteger(s.batch) || s.batch < 1) throw new InputError(`batch must be an integer >= 1, got ${s.batch}`);
+    if (!Number.isInteger(s.seq) || s.seq < 0) throw new InputError(`seq must be an integer >= 0, got ${s.seq}`);
+    if (!Number.isFinite(s.qosMs) || s.qosMs <= 0) throw new InputError(`QoS must be a positive number of ms, got ${s.qosMs}`);
+    const view = this.view;
+    const reject = (reason: RejectReason, detail: string, predictedMs: number | null): Promise<OnlineOutcome> => {
+      this.rejected[reason]++;
+      return Promise.resolve({ status: 'rejected', reason, detail, predictedMs });
+    };
+    if (this.closedFlag || view === null) return reject('closed', 'the server is not accepting queries', null);
+    if (this.outstanding.size >= this.maxQueue) return reject('queue-full', `${this.outstanding.size} queries are queued (limit ${this.maxQueue})`, null);
+    const model = view.latencyModel;
+    const ops = view.operatorCount(service.name);
+    let soloMs = Number.NaN;
+    let predictedMs: number | null = null;
+    const nowMs = view.nowMs();
+    if (model) {
+      soloMs = model.predictMs([[{ modelId: service.modelId, start: 0, end: ops, batch: s.batch, seq: s.seq }]])[0] as number;
+      predictedMs = this.backlogMs(view, model, service.name, nowMs + s.qosMs, soloMs) + soloMs;
+      const previous = this.soloEwma.get(service.name);
+      this.soloEwma.set(service.name, previous === undefined ? soloMs : 0.9 * previous + 0.1 * soloMs);
+      if (this.predictAdmission && predictedMs > s.qosMs) {
+        return reject('predicted-miss', `predicted to finish in ${predictedMs.toFixed(1)} ms, beyond its QoS of ${s.qosMs} ms`, predictedMs);
+      }
+    }
+    const query: TraceQuery = { id: `${ONLINE_ID_PREFIX}${this.nextId++}`, arrivalMs: nowMs, model: service.name, modelId: service.modelId, batch: s.batch, seq: s.seq, qosMs: s.qosMs };
+    return new Promise<OnlineOutcome>((resolve) => {
+      const signal = s.signal;
+      const onAbort = (): void => this.cancel(query.id);
+      const entry: Pending = {
+        query,
+        inputs: s.inputs,
+        returnOutput: s.returnOutput === true,
+        soloMs,
+        state: null,
+        cancelled: false,
+        resolve,
+        detach: () => signal?.removeEventListener('abort', onAbort),
+      };
+      this.pending.push(entry);
+      this.outstanding.set(query.id, entry);
+      if (signal?.aborted) {
+        entry.cancelled = true;
+        this.cancelledIds.add(query.id);
+      } else signal?.addEventListener('abort', onAbort, { once: true });
+      view.wake();
+    });
+  }
+
+  /** A snapshot for status endpoints and balancers (null before a run attached). */
+  status(): OnlineStatus | null {
+    const view = this.view;
+    if (view === null) return null;
+    const model = view.latencyModel;
+    const perModel: Record<string, OnlineModelStatus> = {};
+    let worst: number | null = null;
+    for (const s of this.services.values()) {
+      let queued = 0;
+      for (const e of this.outstanding.values()) if (e.query.model === s.name) queued++;
+      const backlogMs = model ? this.backlogMs(view, model, s.name, Infinity, Infinity) : null;
+      if (backlogMs !== null) worst = Math.max(worst ?? 0, backlogMs);
+      perModel[s.name] = { queued, backlogMs, soloMs: this.soloEwma.get(s.name) ?? null };
+    }
+    return {
+      policy: view.policy,
+      accepting: !this.closedFlag,
+      queued: this.outstanding.size,
+      maxQueue: this.maxQueue,
+      backlogMs: worst,
+      perModel,
+      submitted: this.nextId,
+      issued: this.issuedCount,
+      rejected: { ...this.rejected },
+    };
+  }
+
+  /**
+   * Predicted ms before a new query of `service` (deadline, solo) could start: the work in flight it waits
+   * for plus the remaining solo latency of every queued query that runs before it under the policy. The
+   * one-query-at-a-time policies (fcfs, edf, sjf) count every service's queue; abacus and concurrent
+   * overlap services, so only the query's own service queue counts (an optimistic bound, refined by the
+   * abandon rule at decision time).
+   */
+  private backlogMs(view: OnlineRunView, model: LatencyModel, service: string, deadlineMs: number, soloMs: number): number {
+    const everyService = serializedWhole(view.policy);
+    const queued: QueryState[] = [];
+    for (const pool of view.pools) if (everyService || pool.service === service) queued.push(...pool.waiting);
+    const solo = queued.length > 0 ? priceRemainders(model, queued) : new Float64Array(0);
+    let total = view.inflightRemainingMs(service);
+    queued.forEach((q, i) => {
+      const ms = solo[i] as number;
+      if (ahead(view.policy, q.deadlineMs, ms, deadlineMs, soloMs)) total += ms;
+    });
+    for (const e of this.pending) {
+      if (!everyService && e.query.model !== service) continue;
+      if (Number.isFinite(e.soloMs) && ahead(view.policy, e.query.arrivalMs + e.query.qosMs, e.soloMs, deadlineMs, soloMs)) total += e.soloMs;
+    }
+    return total;
+  }
+
+  private cancel(queryId: string): void {
+    const entry = this.outstanding.get(queryId);
+    if (!entry || entry.cancelled) return;
+    entry.cancelled = true;
+    this.cancelledIds.add(queryId);
+    this.view?.wake();
+  }
+
+  // ---- the serving loop's side -------------------------------------------------------------------
+
+  /** Called by the serving loop when it starts reading the queue (one run per queue). */
+  attach(view: OnlineRunView): void {
+    if (this.view !== null) throw new Error('OnlineQueue: already attached to a run');
+    this.view = view;
+  }
+
+  /** Called by the serving loop when it ends; submissions from now on are rejected as closed. */
+  detach(): void {
+    this.closedFlag = true;
+  }
+
+  /** Submissions to issue now, in submission order. */
+  take(): OnlineEntry[] {
+    const out = this.pending;
+    this.pending = [];
+    this.issuedCount += out.length;
+    return out;
+  }
+
+  /** The entry of an online query (undefined for trace queries). */
+  entry(queryId: string): OnlineEntry | undefined {
+    return this.outstanding.get(queryId);
+  }
+
+  /** Issued queries whose submitters went away since the last call (each is reported once). */
+  cancelledIssued(): OnlineEntry[] {
+    const out: OnlineEntry[] = [];
+    for (const id of this.cancelledIds) {
+      const e = this.outstanding.get(id);
+      if (e === undefined) this.cancelledIds.delete(id);
+      else if (e.state !== null) {
+        out.push(e);
+        this.cancelledIds.delete(id);
+      }
+    }
+    return out;
+  }
+
+  /** Hand a finished query's outcome to its submitter. */
+  settle(row: QueryLogRow, detail: { output?: QueryTensor; error?: string }): void {
+    const entry = this.outstanding.get(row.id);
+    if (!entry) return;
+    this.outstanding.delete(row.id);
+    entry.detach();
+    if (row.status === 'ok' || row.status === 'late') entry.resolve(detail.output ? { status: row.status, row, output: detail.output } : { status: row.status, row });
+    else if (row.status === 'dropped') entry.resolve({ status: 'dropped', row, cancelled: entry.cancelled });
+    else entry.resolve({ status: 'failed', row, error: detail.error ?? 'its group failed' });
+  }
+
+  /**
+   * The run reading this queue stopped with an error: answer every outstanding submission (as closed)
+   * so that no submitter waits forever. Their accounting is lost with the run.
+   */
+  failOutstanding(detail: string): void {
+    this.closedFlag = true;
+    this.pending = [];
+    for (const entry of this.outstanding.values()) {
+      entry.detach();
+      entry.resolve({ status: 'rejected', reason: 'closed', detail, predictedMs: null });
+    }
+    this.outstanding.clear();
+  }
+
+  /** Whether an id belongs to the queue's id space (a trace must not use it). */
+  static ownsId(id: string): boolean {
+    return id.startsWith(ONLINE_ID_PREFIX);
+  }
+}
