@@ -6,6 +6,7 @@ import { benchCommand } from './cli/bench.js';
 import { profileCommand } from './cli/profile.js';
 import { reportCommand } from './cli/report.js';
 import { quickstartCommand } from './cli/quickstart.js';
+import { serveCommand } from './cli/serve.js';
 
 const program = new Command('abacus')
   .description('several DNN services on one accelerator with deterministic operator overlap and predicted latency')
@@ -17,6 +18,7 @@ program.addCommand(benchCommand());
 program.addCommand(profileCommand());
 program.addCommand(reportCommand());
 program.addCommand(quickstartCommand());
+program.addCommand(serveCommand());
 
 // usage errors in any subcommand are bad input too (exit code 2)
 const overrideAll = (cmd: { commands: readonly unknown[]; exitOverride: (fn: (err: { exitCode: number }) => never) => unknown }): void => {

@@ -1,12 +1,19 @@
-/** `abacus serve`: the query controller over the executor (or a simulation), every policy on one trace. */
+/**
+ * `abacus serve`: the query controller over the executor (or a simulation), every policy on one trace;
+ * with `--listen`, an online server speaking the Open Inference Protocol (HTTP/REST, optionally gRPC)
+ * under one policy until SIGTERM/SIGINT, which stops admission and drains.
+ */
 import { Command, Option } from '@commander-js/extra-typings';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../common/errors.js';
+import { ensureDir, writeJsonAtomic } from '../common/fsutil.js';
+import { collectProvenance } from '../common/provenance.js';
 import { DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
 import { parseExecutionProvider } from '../executor/index.js';
-import { generateTrace, readTraceCsv, parseQosSpec, POLICY_NAMES, type PolicyName, type RunSummary, type ServiceSpec } from '../controller/index.js';
-import { findPredictor, predictorLatencyModel, serveRun, servePeak } from '../serve/index.js';
+import { generateTrace, readTraceCsv, parseQosSpec, openRunLog, POLICY_NAMES, type LatencyModel, type PolicyName, type QosSpec, type RunSummary, type ServiceSpec } from '../controller/index.js';
+import { findPredictor, predictorLatencyModel, serveRun, servePeak, OnlineServer, parseHostPort } from '../serve/index.js';
+import type { ResolvedModel } from './shared.js';
 import { action, parseIntList, parseIntOption, parseNumberOption, parseScale, printJson, resolveModels } from './shared.js';
 
 function parsePolicies(value: string): PolicyName[] {
@@ -16,12 +23,19 @@ function parsePolicies(value: string): PolicyName[] {
   return expanded as PolicyName[];
 }
 
-export function summaryTable(summaries: readonly RunSummary[]): string {
+/** What the summary table shows: a run's summary, or a load client's (no decision times; policy as text). */
+export type SummaryRow = Pick<RunSummary, 'issued' | 'completed' | 'late' | 'dropped' | 'failed' | 'violationRatio' | 'p50Ms' | 'p99Ms' | 'p99OverQos' | 'goodputQps'> & {
+  policy: string;
+  decisionP99Us?: number | null;
+};
+
+/** The summary table of `abacus serve` (and `abacus load`, whose summaries carry the server's policy as text). */
+export function summaryTable(summaries: readonly SummaryRow[]): string {
   const f = (v: number | null, d = 1) => (v === null ? '-' : v.toFixed(d));
   const lines = ['policy       issued  done  late  drop  fail  viol%   p50ms   p99ms  p99/QoS  goodput/s  decide p99 µs'];
   for (const s of summaries) {
     lines.push(
-      `${s.policy.padEnd(13)}${String(s.issued).padStart(6)}${String(s.completed).padStart(6)}${String(s.late).padStart(6)}${String(s.dropped).padStart(6)}${String(s.failed).padStart(6)}${(s.violationRatio * 100).toFixed(1).padStart(7)}${f(s.p50Ms).padStart(8)}${f(s.p99Ms).padStart(8)}${f(s.p99OverQos, 2).padStart(9)}${s.goodputQps.toFixed(1).padStart(11)}${f(s.decisionP99Us, 0).padStart(15)}`,
+      `${s.policy.padEnd(13)}${String(s.issued).padStart(6)}${String(s.completed).padStart(6)}${String(s.late).padStart(6)}${String(s.dropped).padStart(6)}${String(s.failed).padStart(6)}${(s.violationRatio * 100).toFixed(1).padStart(7)}${f(s.p50Ms).padStart(8)}${f(s.p99Ms).padStart(8)}${f(s.p99OverQos, 2).padStart(9)}${s.goodputQps.toFixed(1).padStart(11)}${f(s.decisionP99Us ?? null, 0).padStart(15)}`,
     );
   }
   return lines.join('\n');
@@ -55,14 +69,26 @@ export function serveCommand(): Command {
     .addOption(new Option('--scale <scale>', 'scale of zoo models built on demand').default('full').argParser(parseScale))
     .option('--out <dir>', 'folder for per-query logs and summaries')
     .option('--json', 'print one JSON object on stdout')
+    .option('--listen <host:port>', 'online: serve the Open Inference Protocol over HTTP here (port 0: any free port) until SIGTERM')
+    .option('--grpc <host:port>', 'online: also serve it over gRPC here')
+    .option('--max-queue <n>', 'online: outstanding requests before more are rejected (429)', parseIntOption('--max-queue', 1), 256)
+    .option('--no-admission', 'online: do not reject requests predicted to miss their QoS (only a full queue rejects)')
+    .option('--max-body-mb <n>', 'online: largest request body, MiB', parseNumberOption('--max-body-mb', 0.001), 64)
+    .option('--drain-timeout <s>', 'online: give up draining after this long on SIGTERM (exit 1)', parseNumberOption('--drain-timeout', 1), 120)
     .action(
       action(async (opts) => {
+        const onlineOnly = [['--grpc', opts.grpc]] as const;
+        if (opts.listen === undefined) for (const [flag, v] of onlineOnly) if (v !== undefined) throw new InputError(`${flag} needs --listen`);
+        if (opts.listen !== undefined) {
+          if (opts.policy.length !== 1) throw new InputError(`--listen serves one policy, got ${opts.policy.join(', ')}`);
+          if (opts.findPeak || opts.trace || opts.simulate) throw new InputError('--listen cannot be combined with --find-peak, --trace or --simulate');
+        }
         const ep = parseExecutionProvider(opts.ep);
         const models = await resolveModels(opts.comb, opts.modelsDir, opts.scale);
         const services: ServiceSpec[] = models.map((m) => ({ name: m.manifest.name, modelId: m.manifest.id, hasSeq: m.manifest.inputs.some((i) => i.shape.includes('seq')) }));
         const qos = parseQosSpec(opts.qos);
         const needsPredictor = opts.policy.some((p) => p === 'sjf' || p === 'abacus') || opts.simulate === true || opts.abandon === true;
-        let latencyModel = null;
+        let latencyModel: LatencyModel | null = null;
         let predictorDir: string | null = null;
         if (needsPredictor) {
           try {
@@ -74,6 +100,14 @@ export function serveCommand(): Command {
           }
         }
         const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / models.length));
+        if (opts.listen !== undefined) {
+          await serveOnline({
+            models, policy: opts.policy[0] as PolicyName, latencyModel, predictorDir, qos, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true,
+            ep, threads, seed: opts.seed, batchSizes: opts.batchSizes, seqLens: opts.seqLens, listen: opts.listen, grpc: opts.grpc, maxQueue: opts.maxQueue,
+            admission: opts.admission, maxBodyBytes: Math.round(opts.maxBodyMb * 1024 * 1024), drainTimeoutS: opts.drainTimeout, out: opts.out, json: opts.json === true,
+          });
+          return;
+        }
         const base = { models, policies: opts.policy, latencyModel, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true, ep, intraOpThreads: threads, seed: opts.seed, simulate: opts.simulate === true };
         const loadSpec = { services, queries: opts.queries, arrivals: opts.arrivals, seed: opts.seed, qos, batchSizes: opts.batchSizes, seqLens: opts.seqLens };
         if (opts.findPeak) {
@@ -100,4 +134,78 @@ export function serveCommand(): Command {
         }
       }),
     );
+}
+
+interface OnlineCliOptions {
+  models: ResolvedModel[];
+  policy: PolicyName;
+  latencyModel: LatencyModel | null;
+  predictorDir: string | null;
+  qos: QosSpec;
+  ways: number;
+  thldMs: number;
+  abandon: boolean;
+  ep: ReturnType<typeof parseExecutionProvider>;
+  threads: number;
+  seed: number;
+  batchSizes: number[];
+  seqLens: number[];
+  listen: string;
+  grpc: string | undefined;
+  maxQueue: number;
+  admission: boolean;
+  maxBodyBytes: number;
+  drainTimeoutS: number;
+  out: string | undefined;
+  json: boolean;
+}
+
+/** `abacus serve --listen`: run the online server until SIGTERM/SIGINT, then drain and print the run's summary. */
+async function serveOnline(o: OnlineCliOptions): Promise<void> {
+  if ((o.policy === 'sjf' || o.policy === 'abacus') && !o.latencyModel) throw new InputError(`policy ${o.policy} needs a predictor (--predictor, or a bundle under data/predictor/)`);
+  const listen = parseHostPort(o.listen, '--listen');
+  const grpc = o.grpc !== undefined ? parseHostPort(o.grpc, '--grpc') : undefined;
+  const provenance = collectProvenance({ executionProvider: o.ep, seed: o.seed });
+  if (o.out) ensureDir(o.out);
+  const log = o.out ? openRunLog({ path: join(o.out, `${o.policy}.queries.csv`), format: 'csv', groupsPath: join(o.out, `${o.policy}.groups.ndjson`) }) : undefined;
+  const server = await OnlineServer.start({
+    models: o.models, policy: o.policy, latencyModel: o.latencyModel, qos: o.qos, ways: o.ways, thldMs: o.thldMs, abandon: o.abandon,
+    ep: o.ep, intraOpThreads: o.threads, seed: o.seed, batchSizes: o.batchSizes, seqLens: o.seqLens, maxQueue: o.maxQueue,
+    predictAdmission: o.admission, maxBodyBytes: o.maxBodyBytes, listen, ...(grpc ? { grpc } : {}), ...(log ? { log } : {}),
+  });
+  const http = server.httpAddress;
+  const names = o.models.map((m) => m.manifest.name).join(', ');
+  process.stderr.write(`abacus: serving ${names} under ${o.policy} on http://${http.host}:${http.port}${server.grpcAddress ? ` and grpc ${server.grpcAddress.host}:${server.grpcAddress.port}` : ''}${o.predictorDir ? ` (predictor ${o.predictorDir})` : ''}\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  process.stderr.write(`abacus: ${signal}: not accepting new requests; draining\n`);
+  const forced = setTimeout(() => {
+    process.stderr.write(`abacus: draining took longer than ${o.drainTimeoutS} s; exiting\n`);
+    process.exit(1);
+  }, o.drainTimeoutS * 1000);
+  forced.unref();
+  const again = (): void => {
+    process.stderr.write('abacus: second signal: exiting without draining\n');
+    process.exit(1);
+  };
+  process.once('SIGTERM', again);
+  process.once('SIGINT', again);
+  let summary: RunSummary;
+  try {
+    summary = await server.drain();
+  } finally {
+    log?.close();
+    clearTimeout(forced);
+  }
+  const status = server.status();
+  const extra = { rejected: status.queue?.rejected ?? null, restarts: status.restarts, predictor: o.predictorDir };
+  if (o.out) writeJsonAtomic(join(o.out, 'summary.json'), { ...summary, ...extra, provenance });
+  if (o.json) printJson({ ...summary, ...extra });
+  else {
+    console.log(summaryTable([summary]));
+    const r = extra.rejected;
+    if (r) console.log(`rejected at admission: ${r['predicted-miss']} predicted to miss, ${r['queue-full']} queue full, ${r.closed} while not accepting`);
+  }
 }

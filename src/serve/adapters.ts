@@ -9,40 +9,81 @@ import type { Executor } from '../executor/index.js';
 import { loadPredictor, BUNDLE_FILE, type Predictor } from '../predictor/index.js';
 import type { GroupMember, GroupOutcome, GroupRunner, LatencyModel, SegmentRun } from '../controller/index.js';
 
+export interface ExecutorRunnerOptions {
+  /**
+   * Restart a service's host when a group finds it dead (online serving): the group still fails (its
+   * queries are lost with the host), and the service's next group waits for the fresh host.
+   */
+  restartDeadHosts?: boolean;
+  /** Told about every restart (its error is null when the new host started). */
+  onRestart?: (service: string, error: Error | null) => void;
+}
+
 /**
  * The executor as the controller's runner. A member's time is reported from the group's start signal
  * to its own finish. A query the controller gives up after some of its segments ran (dropped) is
- * released in its host when that service's next query starts, and at `releaseAll`.
+ * released in its host when that service's next query starts, and at `releaseAll`. A query's own inputs
+ * and its output (online serving) pass through unchanged.
  */
 export class ExecutorRunner implements GroupRunner {
   private readonly unfinished = new Map<string, string>();
+  private readonly restarting = new Map<string, Promise<void>>();
 
-  constructor(private readonly executor: Executor) {}
+  constructor(private readonly executor: Executor, private readonly options: ExecutorRunnerOptions = {}) {}
 
   operatorCount(service: string): number {
     return this.executor.operatorCount(service);
   }
 
+  /** Restarts begun and not yet finished. */
+  get restartsInProgress(): number {
+    return this.restarting.size;
+  }
+
   async runGroup(members: readonly SegmentRun[]): Promise<GroupOutcome> {
     for (const m of members) {
-      const previous = this.unfinished.get(m.service);
-      if (m.start === 0 && previous !== undefined && previous !== m.queryId) {
-        await this.executor.release(m.service, previous);
-        this.unfinished.delete(m.service);
-      }
+      const pending = this.restarting.get(m.service);
+      if (pending) await pending;
     }
     try {
-      const r = await this.executor.runGroup(members.map((m) => ({ service: m.service, queryId: m.queryId, start: m.start, end: m.end, batch: m.batch, seq: m.seq })));
+      for (const m of members) {
+        const previous = this.unfinished.get(m.service);
+        if (m.start === 0 && previous !== undefined && previous !== m.queryId) {
+          this.unfinished.delete(m.service);
+          await this.executor.release(m.service, previous);
+        }
+      }
+      const r = await this.executor.runGroup(
+        members.map((m) => ({
+          service: m.service, queryId: m.queryId, start: m.start, end: m.end, batch: m.batch, seq: m.seq,
+          ...(m.inputs ? { inputs: m.inputs } : {}),
+          ...(m.returnOutput ? { returnOutput: true } : {}),
+        })),
+      );
       for (const t of r.members) {
         if (t.finished) this.unfinished.delete(t.service);
         else this.unfinished.set(t.service, t.queryId);
       }
-      return { groupMs: r.groupMs, members: r.members.map((t) => ({ queryId: t.queryId, ms: t.startDelayMs + t.ms })) };
+      return { groupMs: r.groupMs, members: r.members.map((t) => ({ queryId: t.queryId, ms: t.startDelayMs + t.ms, ...(t.output ? { output: t.output } : {}) })) };
     } catch (err) {
       // a failed group's queries are gone; forget them here too (a dead host lost them anyway)
       for (const m of members) if (this.unfinished.get(m.service) === m.queryId) this.unfinished.delete(m.service);
+      if (this.options.restartDeadHosts) for (const m of members) this.restartIfDead(m.service);
       throw err;
     }
+  }
+
+  /** Start a fresh host for a service whose host died (once, however many groups notice). */
+  private restartIfDead(service: string): void {
+    if (this.restarting.has(service) || this.executor.isAlive(service)) return;
+    const done = this.executor.restart(service).then(
+      () => this.options.onRestart?.(service, null),
+      (err: unknown) => this.options.onRestart?.(service, err instanceof Error ? err : new Error(String(err))),
+    ).finally(() => {
+      this.restarting.delete(service);
+      for (const [s] of this.unfinished) if (s === service) this.unfinished.delete(s);
+    });
+    this.restarting.set(service, done);
   }
 
   /** Release every partially-run query still held in a host (end of a run). */

@@ -1,0 +1,231 @@
+/**
+ * The Open Inference Protocol over gRPC (`inference.GRPCInferenceService`, src/serve/proto/inference.proto)
+ * with @grpc/grpc-js: ServerLive, ServerReady, ModelReady, ServerMetadata, ModelMetadata and ModelInfer.
+ * Inputs come as `raw_input_contents` (one entry per input, little-endian) or as `contents.fp32_contents`;
+ * outputs go back as `raw_output_contents`. The QoS is the `qos_ms` request parameter; the response's
+ * parameters hold the server-side timings. Errors: INVALID_ARGUMENT (bad request), NOT_FOUND (unknown
+ * model), RESOURCE_EXHAUSTED (rejected: cannot meet its QoS), UNAVAILABLE (not accepting, or the query's
+ * host failed), INTERNAL otherwise.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { errorMessage } from '../common/errors.js';
+import { ProtocolError, type ProtocolErrorKind, type RawInput } from './tensors.js';
+import type { InferRequestIn, InferResult, InferenceCore, RequestedOutput } from './service.js';
+import type { HostPort } from './http.js';
+
+/** The proto file: next to this module in the sources, under src/ from a build in dist/. */
+export function protoPath(): string {
+  const here = fileURLToPath(new URL('./proto/inference.proto', import.meta.url));
+  if (existsSync(here)) return here;
+  return fileURLToPath(new URL('../../src/serve/proto/inference.proto', import.meta.url));
+}
+
+export const PROTO_LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true };
+
+/** The service definition (also used by clients: tests, tools). */
+export function loadInferenceService(): grpc.ServiceClientConstructor {
+  const definition = protoLoader.loadSync(protoPath(), PROTO_LOADER_OPTIONS);
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
+  return pkg.inference.GRPCInferenceService;
+}
+
+/** An InferParameter as proto-loader gives it (oneofs: true). */
+export interface GrpcParameter {
+  parameter_choice?: 'bool_param' | 'int64_param' | 'string_param' | 'double_param' | 'uint64_param';
+  bool_param?: boolean;
+  int64_param?: number;
+  string_param?: string;
+  double_param?: number;
+  uint64_param?: number;
+}
+
+interface GrpcInputTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  parameters: Record<string, GrpcParameter>;
+  contents: { fp32_contents: number[] } | null;
+}
+
+interface GrpcInferRequest {
+  model_name: string;
+  model_version: string;
+  id: string;
+  parameters: Record<string, GrpcParameter>;
+  inputs: GrpcInputTensor[];
+  outputs: { name: string; parameters: Record<string, GrpcParameter> }[];
+  raw_input_contents: Buffer[];
+}
+
+interface GrpcInferResponse {
+  model_name: string;
+  model_version: string;
+  id: string;
+  parameters: Record<string, GrpcParameter>;
+  outputs: { name: string; datatype: string; shape: number[]; parameters: Record<string, GrpcParameter> }[];
+  raw_output_contents: Buffer[];
+}
+
+/** The plain value of a parameter. */
+export function parameterValue(p: GrpcParameter): boolean | number | string | undefined {
+  switch (p.parameter_choice) {
+    case 'bool_param':
+      return p.bool_param;
+    case 'int64_param':
+      return p.int64_param;
+    case 'string_param':
+      return p.string_param;
+    case 'double_param':
+      return p.double_param;
+    case 'uint64_param':
+      return p.uint64_param;
+    default:
+      return undefined;
+  }
+}
+
+function parameters(map: Record<string, GrpcParameter> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(map ?? {})) out[k] = parameterValue(v);
+  return out;
+}
+
+const GRPC_CODE: Readonly<Record<ProtocolErrorKind, grpc.status>> = {
+  'bad-request': grpc.status.INVALID_ARGUMENT,
+  'not-found': grpc.status.NOT_FOUND,
+  method: grpc.status.UNIMPLEMENTED,
+  'too-large': grpc.status.INVALID_ARGUMENT,
+  rejected: grpc.status.RESOURCE_EXHAUSTED,
+  unavailable: grpc.status.UNAVAILABLE,
+  failed: grpc.status.INTERNAL,
+};
+
+function toServiceError(err: unknown): Partial<grpc.StatusObject> {
+  return { code: err instanceof ProtocolError ? GRPC_CODE[err.kind] : grpc.status.INTERNAL, details: errorMessage(err) };
+}
+
+/** A gRPC ModelInfer request as the core takes it. */
+export function fromGrpcRequest(req: GrpcInferRequest): InferRequestIn {
+  const raw = req.raw_input_contents ?? [];
+  const inputs = req.inputs ?? [];
+  if (raw.length > 0 && raw.length !== inputs.length) throw new ProtocolError('bad-request', `raw_input_contents has ${raw.length} entries for ${inputs.length} inputs`);
+  const parsed: RawInput[] = inputs.map((t, i) => {
+    const input: RawInput = { name: t.name, datatype: t.datatype, shape: (t.shape ?? []).map(Number) };
+    if (raw.length > 0) {
+      if (t.contents && t.contents.fp32_contents.length > 0) throw new ProtocolError('bad-request', `input '${t.name}' has both contents and raw contents`);
+      const b = raw[i] as Buffer;
+      input.bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    } else {
+      input.json = t.contents?.fp32_contents ?? [];
+    }
+    return input;
+  });
+  const outputs: RequestedOutput[] | undefined = (req.outputs ?? []).length > 0 ? req.outputs.map((o) => ({ name: o.name, binary: true })) : undefined;
+  return {
+    model: req.model_name,
+    ...(req.model_version ? { version: req.model_version } : {}),
+    ...(req.id ? { id: req.id } : {}),
+    parameters: parameters(req.parameters),
+    inputs: parsed,
+    ...(outputs ? { outputs } : {}),
+  };
+}
+
+function toGrpcResponse(result: InferResult): GrpcInferResponse {
+  const t = result.timings;
+  const d = (x: number): GrpcParameter => ({ parameter_choice: 'double_param', double_param: x });
+  return {
+    model_name: result.model,
+    model_version: result.version,
+    id: result.id ?? '',
+    parameters: {
+      status: { parameter_choice: 'string_param', string_param: t.status },
+      qos_ms: d(t.qos_ms),
+      queue_ms: d(t.queue_ms),
+      compute_ms: d(t.compute_ms),
+      total_ms: d(t.total_ms),
+      groups: { parameter_choice: 'int64_param', int64_param: t.groups },
+      search_steps: { parameter_choice: 'int64_param', int64_param: t.search_steps },
+    },
+    outputs: result.outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape, parameters: {} })),
+    raw_output_contents: result.outputs.map((o) => Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength)),
+  };
+}
+
+/** What the gRPC front end serves. */
+export interface GrpcApi {
+  readonly core: InferenceCore;
+  serverMetadata(): { name: string; version: string; extensions: string[] };
+  ready(): boolean;
+}
+
+export interface GrpcFront {
+  readonly address: HostPort;
+  /** Stop accepting calls; wait (at most `graceMs`) for the calls in flight, then force. */
+  close(graceMs?: number): Promise<void>;
+}
+
+type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
+
+function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>): Unary<Req, Res> {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => fn(call.request, call))
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => callback(toServiceError(err)),
+      );
+  };
+}
+
+/** Serve the protocol over gRPC on `host:port` (insecure: loopback and trusted networks). */
+export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes = 64 * 1024 * 1024): Promise<GrpcFront> {
+  const service = loadInferenceService().service;
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes });
+  server.addService(service, {
+    ServerLive: unary(() => ({ live: true })),
+    ServerReady: unary(() => ({ ready: api.ready() })),
+    ModelReady: unary((req: { name: string; version: string }) => {
+      api.core.model(req.name, req.version || undefined);
+      return { ready: api.ready() };
+    }),
+    ServerMetadata: unary(() => api.serverMetadata()),
+    ModelMetadata: unary((req: { name: string; version: string }) => {
+      const m = api.core.metadata(req.name, req.version || undefined);
+      return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs };
+    }),
+    ModelInfer: unary(async (req: GrpcInferRequest, call: grpc.ServerUnaryCall<GrpcInferRequest, GrpcInferResponse>) => {
+      let request: InferRequestIn;
+      try {
+        request = fromGrpcRequest(req);
+      } catch (err) {
+        api.core.countInvalid(req.model_name);
+        throw err;
+      }
+      const gone = new AbortController();
+      call.once('cancelled', () => gone.abort());
+      return toGrpcResponse(await api.core.infer(request, gone.signal));
+    }),
+  });
+  const host = at.host.includes(':') ? `[${at.host}]` : at.host;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host}:${at.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+  return {
+    address: { host: at.host, port },
+    close: (graceMs = 30_000) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

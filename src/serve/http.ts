@@ -1,0 +1,396 @@
+/**
+ * The Open Inference Protocol (KServe v2) over HTTP/REST, on node:http:
+ *
+ * | route | answer |
+ * |---|---|
+ * | `GET /v2` | server metadata (name, version, extensions) |
+ * | `GET /v2/health/live`, `GET /v2/health/ready` | 200, or 503 when not ready (starting, draining, a host down) |
+ * | `GET /v2/models/{name}[/versions/{v}]` | model metadata: inputs, outputs, and abacus's operators and QoS |
+ * | `GET /v2/models/{name}[/versions/{v}]/ready` | 200 / 503 |
+ * | `POST /v2/models/{name}[/versions/{v}]/infer` | inference (JSON tensors, or the binary tensor data extension) |
+ * | `POST /v2/repository/index` | the served models |
+ * | `GET /v2/abacus/status` | queue, predicted backlog, hosts (read by `abacus balance`) |
+ * | `GET /metrics` | Prometheus metrics |
+ *
+ * Errors are JSON `{"error": "..."}`: 400 bad request, 404 unknown model or route, 405 wrong method,
+ * 413 body too large, 429 rejected (cannot meet its QoS: admission control, the abandon rule, a full
+ * queue), 503 not accepting or the query's host failed. The per-request QoS is the `qos_ms` request
+ * parameter. The response's `parameters` hold the server-side timings.
+ *
+ * Binary tensor data: with header `Inference-Header-Content-Length: N`, the body is N bytes of JSON and
+ * then the raw little-endian data of every input whose `parameters.binary_data_size` is set, in order.
+ * Outputs asked for with `parameters.binary_data: true` (or the request parameter `binary_data_output`)
+ * come back the same way.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InputError, errorMessage } from '../common/errors.js';
+import { HTTP_STATUS, ProtocolError, tensorBytes, type RawInput } from './tensors.js';
+import type { InferRequestIn, InferResult, InferenceCore, RequestedOutput } from './service.js';
+
+export const BINARY_HEADER = 'inference-header-content-length';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parse "host:port" (port 0: any free port); only an address is accepted, never a URL path. */
+export function parseHostPort(text: string, what = '--listen'): HostPort {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65535) throw new InputError(`${what} must be <host>:<port>, got '${text}'`);
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+}
+
+/** Read a request body of at most `maxBytes` (413 beyond; checked on Content-Length first). */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    return Promise.reject(new ProtocolError('too-large', `the body of ${declared} bytes is over the limit of ${maxBytes}`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > maxBytes) {
+        done = true;
+        req.pause();
+        reject(new ProtocolError('too-large', `the body is over the limit of ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks, size));
+    });
+    req.on('error', (err) => {
+      if (done) return;
+      done = true;
+      reject(new ProtocolError('bad-request', `reading the body failed: ${err.message}`));
+    });
+    req.on('aborted', () => {
+      if (done) return;
+      done = true;
+      reject(new ProtocolError('bad-request', 'the client aborted the request'));
+    });
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = Buffer.from(JSON.stringify(value));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(body.length), ...headers });
+  res.end(body);
+}
+
+/** Answer an error: a ProtocolError's status, or 500. A 413 also closes the connection (the rest of the body is not read). */
+export function sendError(res: ServerResponse, err: unknown): void {
+  const status = err instanceof ProtocolError ? HTTP_STATUS[err.kind] : 500;
+  const headers: Record<string, string> = status === 413 ? { connection: 'close' } : {};
+  sendJson(res, status, { error: errorMessage(err) }, headers);
+  if (status === 413) res.once('finish', () => res.socket?.destroy());
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Split a body into its JSON header and binary part (binary tensor data extension). */
+export function splitBody(body: Buffer, headerLength: string | string[] | undefined): { json: Buffer; binary: Buffer } {
+  if (headerLength === undefined) return { json: body, binary: body.subarray(body.length) };
+  const text = Array.isArray(headerLength) ? headerLength[0] : headerLength;
+  const n = Number(text);
+  if (text === undefined || !/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n > body.length) {
+    throw new ProtocolError('bad-request', `header Inference-Header-Content-Length must be an integer between 0 and the body's ${body.length} bytes, got '${String(text)}'`);
+  }
+  return { json: body.subarray(0, n), binary: body.subarray(n) };
+}
+
+export function parseJsonObject(bytes: Buffer, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new ProtocolError('bad-request', `malformed JSON in the ${what}: ${errorMessage(err)}`);
+  }
+  if (!isRecord(value)) throw new ProtocolError('bad-request', `the ${what} must be a JSON object`);
+  return value;
+}
+
+/** An inference request body (JSON, or JSON plus binary data) as the core takes it. */
+export function parseInferBody(model: string, version: string | undefined, body: Buffer, headerLength: string | string[] | undefined): InferRequestIn {
+  const { json, binary } = splitBody(body, headerLength);
+  const obj = parseJsonObject(json, 'request');
+  if (obj.id !== undefined && typeof obj.id !== 'string') throw new ProtocolError('bad-request', "'id' must be a string");
+  if (obj.parameters !== undefined && !isRecord(obj.parameters)) throw new ProtocolError('bad-request', "'parameters' must be an object");
+  const parameters = (obj.parameters as Record<string, unknown> | undefined) ?? {};
+  if (!Array.isArray(obj.inputs) || obj.inputs.length === 0) throw new ProtocolError('bad-request', "'inputs' must be a non-empty array");
+  if (obj.inputs.length > 64) throw new ProtocolError('bad-request', `${obj.inputs.length} inputs is too many`);
+  let offset = 0;
+  const inputs: RawInput[] = obj.inputs.map((raw: unknown, i: number) => {
+    if (!isRecord(raw)) throw new ProtocolError('bad-request', `inputs[${i}] must be an object`);
+    const { name, datatype, shape } = raw;
+    if (typeof name !== 'string') throw new ProtocolError('bad-request', `inputs[${i}] needs a string 'name'`);
+    if (typeof datatype !== 'string') throw new ProtocolError('bad-request', `input '${name}' needs a string 'datatype'`);
+    if (!Array.isArray(shape)) throw new ProtocolError('bad-request', `input '${name}' needs a 'shape' array`);
+    if (raw.parameters !== undefined && !isRecord(raw.parameters)) throw new ProtocolError('bad-request', `input '${name}': 'parameters' must be an object`);
+    const size = (raw.parameters as Record<string, unknown> | undefined)?.binary_data_size;
+    const input: RawInput = { name, datatype, shape: shape as number[] };
+    if (size !== undefined) {
+      if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new ProtocolError('bad-request', `input '${name}': binary_data_size must be an integer >= 0`);
+      if (raw.data !== undefined) throw new ProtocolError('bad-request', `input '${name}' has both 'data' and binary data`);
+      if (offset + size > binary.length) throw new ProtocolError('bad-request', `input '${name}': binary_data_size ${size} runs past the ${binary.length} bytes of binary data`);
+      input.bytes = binary.subarray(offset, offset + size);
+      offset += size;
+    } else {
+      input.json = raw.data;
+    }
+    return input;
+  });
+  if (offset !== binary.length) throw new ProtocolError('bad-request', `${binary.length - offset} bytes of binary data belong to no input`);
+  let outputs: RequestedOutput[] | undefined;
+  if (obj.outputs !== undefined) {
+    if (!Array.isArray(obj.outputs)) throw new ProtocolError('bad-request', "'outputs' must be an array");
+    outputs = obj.outputs.map((raw: unknown, i: number) => {
+      if (!isRecord(raw) || typeof raw.name !== 'string') throw new ProtocolError('bad-request', `outputs[${i}] needs a string 'name'`);
+      if (raw.parameters !== undefined && !isRecord(raw.parameters)) throw new ProtocolError('bad-request', `output '${raw.name}': 'parameters' must be an object`);
+      return { name: raw.name, binary: (raw.parameters as Record<string, unknown> | undefined)?.binary_data === true };
+    });
+  }
+  return {
+    model,
+    ...(version !== undefined ? { version } : {}),
+    ...(typeof obj.id === 'string' ? { id: obj.id } : {}),
+    parameters,
+    inputs,
+    ...(outputs ? { outputs } : {}),
+    binaryOutput: parameters.binary_data_output === true,
+  };
+}
+
+/** The response body of an inference: JSON, or JSON plus binary outputs (with the header that says where the JSON ends). */
+export function encodeInferResult(result: InferResult): { body: Buffer; headers: Record<string, string> } {
+  const binaries: Uint8Array[] = [];
+  const outputs = result.outputs.map((o) => {
+    if (o.binary) {
+      const bytes = tensorBytes(o.data);
+      binaries.push(bytes);
+      return { name: o.name, datatype: o.datatype, shape: o.shape, parameters: { binary_data_size: bytes.byteLength } };
+    }
+    return { name: o.name, datatype: o.datatype, shape: o.shape, data: Array.from(o.data) };
+  });
+  const json = Buffer.from(JSON.stringify({
+    model_name: result.model,
+    model_version: result.version,
+    ...(result.id !== undefined ? { id: result.id } : {}),
+    parameters: result.timings,
+    outputs,
+  }));
+  if (binaries.length === 0) return { body: json, headers: { 'content-type': 'application/json' } };
+  return {
+    body: Buffer.concat([json, ...binaries.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))]),
+    headers: { 'content-type': 'application/octet-stream', [BINARY_HEADER]: String(json.length) },
+  };
+}
+
+/** A parsed protocol route. */
+export type Route =
+  | { kind: 'server' }
+  | { kind: 'live' }
+  | { kind: 'ready' }
+  | { kind: 'model'; model: string; version?: string; action: 'metadata' | 'ready' | 'infer' }
+  | { kind: 'repository-index' }
+  | { kind: 'status' }
+  | { kind: 'metrics' }
+  | { kind: 'none' };
+
+/** The route of a URL path (percent-decoding model names; a bad escape is a 400). */
+export function routeOf(url: string): Route {
+  const path = url.split('?')[0] ?? '';
+  if (path === '/metrics') return { kind: 'metrics' };
+  const parts = path.replace(/\/$/, '').split('/').slice(1);
+  if (parts[0] !== 'v2' || parts.some((p) => p.length === 0)) return { kind: 'none' };
+  const rest = parts.slice(1);
+  const joined = rest.join('/');
+  if (joined === '') return { kind: 'server' };
+  if (joined === 'health/live') return { kind: 'live' };
+  if (joined === 'health/ready') return { kind: 'ready' };
+  if (joined === 'repository/index') return { kind: 'repository-index' };
+  if (joined === 'abacus/status') return { kind: 'status' };
+  if (rest[0] !== 'models' || rest.length < 2) return { kind: 'none' };
+  let model: string;
+  try {
+    model = decodeURIComponent(rest[1] as string);
+  } catch {
+    throw new ProtocolError('bad-request', 'the model name is not a valid percent-encoded string');
+  }
+  let i = 2;
+  let version: string | undefined;
+  if (rest[i] === 'versions') {
+    if (rest.length < 4) return { kind: 'none' };
+    version = rest[3] as string;
+    i = 4;
+  }
+  const tail = rest.slice(i);
+  const action = tail.length === 0 ? 'metadata' : tail.length === 1 && (tail[0] === 'ready' || tail[0] === 'infer') ? tail[0] : null;
+  if (action === null) return { kind: 'none' };
+  return { kind: 'model', model, ...(version !== undefined ? { version } : {}), action };
+}
+
+/** The method a route takes. */
+export function methodOf(route: Route): 'GET' | 'POST' | null {
+  if (route.kind === 'none') return null;
+  if (route.kind === 'repository-index' || (route.kind === 'model' && route.action === 'infer')) return 'POST';
+  return 'GET';
+}
+
+/** What the node's HTTP front end serves. */
+export interface HttpApi {
+  readonly core: InferenceCore;
+  serverMetadata(): { name: string; version: string; extensions: string[] };
+  ready(): boolean;
+  status(): unknown;
+  metrics(): Promise<{ contentType: string; text: string }>;
+}
+
+export interface HttpFrontOptions extends HostPort {
+  /** Largest request body (default 64 MiB). */
+  maxBodyBytes?: number;
+}
+
+export interface HttpFront {
+  readonly server: Server;
+  readonly address: HostPort;
+  /** Requests being handled now. */
+  active(): number;
+  /** Stop listening; wait (at most `graceMs`) for the requests being handled; close every connection. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Listen on `host:port` and serve the protocol with `api`. */
+export async function startHttpFront(api: HttpApi, options: HttpFrontOptions): Promise<HttpFront> {
+  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  let active = 0;
+  const server = createServer((req, res) => {
+    active++;
+    res.once('close', () => active--);
+    handle(api, req, res, maxBodyBytes).catch((err: unknown) => sendError(res, err));
+  });
+  return listen(server, options, () => active);
+}
+
+/** Shared by the node and the balancer: timeouts, bad-request handling at the parser, listen, close. */
+export async function listen(server: Server, at: HostPort, active: () => number): Promise<HttpFront> {
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+  server.keepAliveTimeout = 5_000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (socket.writable && !socket.destroyed) {
+      const body = JSON.stringify({ error: `bad HTTP request: ${err.code ?? err.message}` });
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    } else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  return {
+    server,
+    address: { host: addr.address, port: addr.port },
+    active,
+    close: async (graceMs = 30_000) => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const until = Date.now() + graceMs;
+      while (active() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<void> {
+  const route = routeOf(req.url ?? '/');
+  const method = methodOf(route);
+  if (method === null) {
+    sendJson(res, 404, { error: `no route ${req.method ?? ''} ${req.url ?? ''}` });
+    return;
+  }
+  if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) {
+    if (route.kind === 'model' && route.action === 'infer') api.core.countInvalid(route.model);
+    sendJson(res, 405, { error: `${route.kind === 'model' ? `/${route.action}` : req.url} takes ${method}, not ${req.method ?? '?'}` }, { allow: method });
+    return;
+  }
+  switch (route.kind) {
+    case 'server':
+      sendJson(res, 200, api.serverMetadata());
+      return;
+    case 'live':
+      sendJson(res, 200, { live: true });
+      return;
+    case 'ready': {
+      const ready = api.ready();
+      sendJson(res, ready ? 200 : 503, { ready });
+      return;
+    }
+    case 'repository-index':
+      req.resume();
+      sendJson(res, 200, api.core.modelNames.map((name) => ({ name, version: '1', state: 'READY' })));
+      return;
+    case 'status':
+      sendJson(res, 200, api.status());
+      return;
+    case 'metrics': {
+      const m = await api.metrics();
+      res.writeHead(200, { 'content-type': m.contentType });
+      res.end(m.text);
+      return;
+    }
+    case 'model': {
+      if (route.action === 'metadata') {
+        sendJson(res, 200, api.core.metadata(route.model, route.version));
+        return;
+      }
+      if (route.action === 'ready') {
+        api.core.model(route.model, route.version);
+        const ready = api.ready();
+        sendJson(res, ready ? 200 : 503, { name: route.model, ready });
+        return;
+      }
+      await infer(api, route.model, route.version, req, res, maxBodyBytes);
+      return;
+    }
+  }
+}
+
+async function infer(api: HttpApi, model: string, version: string | undefined, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<void> {
+  let request: InferRequestIn;
+  try {
+    const body = await readBody(req, maxBodyBytes);
+    request = parseInferBody(model, version, body, req.headers[BINARY_HEADER]);
+  } catch (err) {
+    api.core.countInvalid(model);
+    throw err;
+  }
+  const gone = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) gone.abort();
+  };
+  res.once('close', onClose);
+  const result = await api.core.infer(request, gone.signal);
+  const { body, headers } = encodeInferResult(result);
+  if (res.destroyed) return;
+  res.writeHead(200, { ...headers, 'content-length': String(body.length) });
+  res.end(body);
+}

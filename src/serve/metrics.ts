@@ -1,0 +1,115 @@
+/**
+ * Prometheus metrics of an online server (prom-client, one registry per server). Latencies are
+ * histograms in seconds, so percentiles (p99) can be derived and aggregated across servers:
+ *
+ * - `abacus_requests_total{model,outcome}`: every inference request by outcome: ok, late, dropped (the
+ *   abandon rule gave up on it), rejected (admission control), failed (its group failed), cancelled (the
+ *   client went away), invalid (bad request), unavailable (not accepting);
+ * - `abacus_request_duration_seconds{model}`, `abacus_request_queue_seconds{model}`,
+ *   `abacus_request_compute_seconds{model}`: server-side latency of completed requests: arrival to
+ *   finish, arrival to the first segment's launch, first launch to finish;
+ * - `abacus_queue_depth{model}`: outstanding requests (gauge), `abacus_backlog_seconds`: predicted time to
+ *   drain them;
+ * - `abacus_group_duration_seconds`: measured launch-to-barrier time of groups;
+ *   `abacus_group_prediction_error_ratio`: |predicted - measured| / measured per group, and
+ *   `abacus_group_predicted_seconds_total` / `abacus_group_measured_seconds_total` (same groups);
+ * - `abacus_host_restarts_total{model}`.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GroupLogRow, OnlineStatus, QueryLogRow, RunLogSink } from '../controller/index.js';
+
+export type RequestOutcome = 'ok' | 'late' | 'dropped' | 'rejected' | 'failed' | 'cancelled' | 'invalid' | 'unavailable';
+
+/** The model label of requests for a model the server does not serve (keeps label values bounded). */
+export const UNKNOWN_MODEL_LABEL = '_unknown';
+
+const LATENCY_BUCKETS_S = [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10];
+const RATIO_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'model' | 'outcome'>;
+  private readonly duration: Histogram<'model'>;
+  private readonly queue: Histogram<'model'>;
+  private readonly compute: Histogram<'model'>;
+  private readonly groupDuration: Histogram<string>;
+  private readonly predictionError: Histogram<string>;
+  private readonly predictedTotal: Counter<string>;
+  private readonly measuredTotal: Counter<string>;
+  private readonly restarts: Counter<'model'>;
+
+  constructor(status: () => OnlineStatus | null) {
+    const registers = [this.registry];
+    this.requests = new Counter({ name: 'abacus_requests_total', help: 'Inference requests by model and outcome', labelNames: ['model', 'outcome'], registers });
+    this.duration = new Histogram({ name: 'abacus_request_duration_seconds', help: 'Server-side latency of completed requests (arrival to finish)', labelNames: ['model'], buckets: LATENCY_BUCKETS_S, registers });
+    this.queue = new Histogram({ name: 'abacus_request_queue_seconds', help: 'Arrival to the launch of the first segment, completed requests', labelNames: ['model'], buckets: LATENCY_BUCKETS_S, registers });
+    this.compute = new Histogram({ name: 'abacus_request_compute_seconds', help: 'Launch of the first segment to finish, completed requests', labelNames: ['model'], buckets: LATENCY_BUCKETS_S, registers });
+    this.groupDuration = new Histogram({ name: 'abacus_group_duration_seconds', help: 'Measured launch-to-barrier time of groups', buckets: LATENCY_BUCKETS_S, registers });
+    this.predictionError = new Histogram({ name: 'abacus_group_prediction_error_ratio', help: '|predicted - measured| / measured group time', buckets: RATIO_BUCKETS, registers });
+    this.predictedTotal = new Counter({ name: 'abacus_group_predicted_seconds_total', help: 'Predicted time of the groups with a prediction', registers });
+    this.measuredTotal = new Counter({ name: 'abacus_group_measured_seconds_total', help: 'Measured time of the groups with a prediction', registers });
+    this.restarts = new Counter({ name: 'abacus_host_restarts_total', help: 'Service hosts restarted after they died', labelNames: ['model'], registers });
+    new Gauge({
+      name: 'abacus_queue_depth',
+      help: 'Outstanding requests (issued or waiting to be issued, not finished)',
+      labelNames: ['model'],
+      registers,
+      collect() {
+        const s = status();
+        if (!s) return;
+        for (const [model, m] of Object.entries(s.perModel)) this.set({ model }, m.queued);
+      },
+    });
+    new Gauge({
+      name: 'abacus_backlog_seconds',
+      help: 'Predicted time to drain the outstanding requests (largest per model)',
+      registers,
+      collect() {
+        const s = status();
+        if (s?.backlogMs !== null && s?.backlogMs !== undefined) this.set(s.backlogMs / 1000);
+      },
+    });
+  }
+
+  request(model: string, outcome: RequestOutcome): void {
+    this.requests.inc({ model, outcome });
+  }
+
+  /** A completed request's server-side timings (from its run-log row). */
+  completed(row: QueryLogRow): void {
+    if (row.latencyMs === null) return;
+    this.duration.observe({ model: row.model }, row.latencyMs / 1000);
+    if (row.startMs !== null && row.finishMs !== null) {
+      this.queue.observe({ model: row.model }, (row.startMs - row.arrivalMs) / 1000);
+      this.compute.observe({ model: row.model }, (row.finishMs - row.startMs) / 1000);
+    }
+  }
+
+  restart(model: string): void {
+    this.restarts.inc({ model });
+  }
+
+  /** A run-log sink feeding the group metrics (tee it with a file log). */
+  groupSink(): RunLogSink {
+    return {
+      query: () => undefined,
+      group: (row: GroupLogRow) => {
+        if (row.status !== 'ok') return;
+        this.groupDuration.observe(row.groupMs / 1000);
+        if (row.predictedMs !== null && row.groupMs > 0) {
+          this.predictionError.observe(Math.abs(row.predictedMs - row.groupMs) / row.groupMs);
+          this.predictedTotal.inc(row.predictedMs / 1000);
+          this.measuredTotal.inc(row.groupMs / 1000);
+        }
+      },
+    };
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The protocol-neutral core of the online server, shared by the HTTP/REST and gRPC front ends: model
+ * metadata, and inference requests checked against the manifests, submitted to the controller's online
+ * queue and answered with the output and server-side timings. Every outcome is counted in the metrics.
+ */
+import type { Manifest } from '../zoo/manifest.js';
+import { errorMessage } from '../common/errors.js';
+import type { OnlineOutcome, OnlineQueue, QueryLogRow } from '../controller/index.js';
+import { decodeInputs, datatypeOf, protocolShape, ProtocolError, type Datatype, type RawInput } from './tensors.js';
+import { UNKNOWN_MODEL_LABEL, type RequestOutcome, type ServerMetrics } from './metrics.js';
+
+/** The only model version the server has. */
+export const MODEL_VERSION = '1';
+
+export interface ServedModel {
+  manifest: Manifest;
+  /** Default QoS target of the model's requests (a request's `qos_ms` parameter overrides it). */
+  qosMs: number;
+}
+
+export interface TensorMetadata {
+  name: string;
+  datatype: Datatype;
+  /** -1 for a symbolic dim. */
+  shape: number[];
+}
+
+/** `GET /v2/models/{name}`: the protocol's fields plus abacus's own (`abacus`). */
+export interface ModelMetadata {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+  abacus: {
+    id: number;
+    qos_ms: number;
+    /** Name of each symbolic dim by input, e.g. {input: ['batch', null, null, null]}. */
+    dims: Record<string, (string | null)[]>;
+    operators: { index: number; name: string; kind: string; params: number; flops: number }[];
+    scale: string | null;
+    dtype: string;
+  };
+}
+
+export interface RequestedOutput {
+  name: string;
+  binary: boolean;
+}
+
+/** An inference request as a front end parsed it; tensor data not yet decoded. */
+export interface InferRequestIn {
+  model: string;
+  version?: string;
+  id?: string;
+  /** Request parameters; `qos_ms` (a number of ms) is read. */
+  parameters: Readonly<Record<string, unknown>>;
+  inputs: RawInput[];
+  /** Outputs asked for (all when absent). */
+  outputs?: RequestedOutput[];
+  /** Every output as binary data (the binary extension's `binary_data_output`). */
+  binaryOutput?: boolean;
+}
+
+export interface InferOutput {
+  name: string;
+  datatype: 'FP32';
+  shape: number[];
+  data: Float32Array;
+  binary: boolean;
+}
+
+/** Server-side timings of a request, ms: arrival at the controller to first launch, to finish. */
+export interface InferTimings {
+  status: 'ok' | 'late';
+  qos_ms: number;
+  queue_ms: number;
+  compute_ms: number;
+  total_ms: number;
+  groups: number;
+  search_steps: number;
+}
+
+export interface InferResult {
+  model: string;
+  version: string;
+  id?: string;
+  outputs: InferOutput[];
+  timings: InferTimings;
+}
+
+export interface InferenceCoreOptions {
+  /** Largest batch dim accepted (default 1024). */
+  maxBatch?: number;
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+export class InferenceCore {
+  private readonly models = new Map<string, ServedModel>();
+  private readonly maxBatch: number;
+
+  constructor(models: readonly ServedModel[], private readonly queue: OnlineQueue, private readonly metrics: ServerMetrics, options: InferenceCoreOptions = {}) {
+    for (const m of models) this.models.set(m.manifest.name, m);
+    this.maxBatch = options.maxBatch ?? 1024;
+  }
+
+  get modelNames(): string[] {
+    return [...this.models.keys()];
+  }
+
+  /** The served model of that name (and version, when given); ProtocolError not-found otherwise. */
+  model(name: string, version?: string): ServedModel {
+    const m = this.models.get(name);
+    if (!m) throw new ProtocolError('not-found', `unknown model '${name}' (served: ${this.modelNames.join(', ')})`);
+    if (version !== undefined && version !== '' && version !== MODEL_VERSION) throw new ProtocolError('not-found', `model '${name}' has no version '${version}' (versions: ${MODEL_VERSION})`);
+    return m;
+  }
+
+  /** The label value for a model name in the metrics (unknown names share one value). */
+  modelLabel(name: string): string {
+    return this.models.has(name) ? name : UNKNOWN_MODEL_LABEL;
+  }
+
+  /** Count a request a front end refused before it reached the core (malformed, too large). */
+  countInvalid(model: string): void {
+    this.metrics.request(this.modelLabel(model), 'invalid');
+  }
+
+  metadata(name: string, version?: string): ModelMetadata {
+    const { manifest, qosMs } = this.model(name, version);
+    return {
+      name: manifest.name,
+      versions: [MODEL_VERSION],
+      platform: 'onnxruntime_onnx',
+      inputs: manifest.inputs.map((t) => ({ name: t.name, datatype: datatypeOf(t), shape: protocolShape(t) })),
+      outputs: manifest.outputs.map((t) => ({ name: t.name, datatype: 'FP32', shape: protocolShape(t) })),
+      abacus: {
+        id: manifest.id,
+        qos_ms: qosMs,
+        dims: Object.fromEntries(manifest.inputs.map((t) => [t.name, t.shape.map((d) => (typeof d === 'string' ? d : null))])),
+        operators: manifest.operators.map((o) => ({ index: o.index, name: o.name, kind: o.kind, params: o.params, flops: o.flops })),
+        scale: manifest.scale,
+        dtype: manifest.dtype,
+      },
+    };
+  }
+
+  /**
+   * Serve one request: check it, submit it, await its outcome. Throws a ProtocolError for a bad request
+   * (bad-request, not-found), a rejection (rejected: admission control or the abandon rule), a server
+   * that is not accepting or whose host failed (unavailable), and a client that went away (failed).
+   */
+  async infer(req: InferRequestIn, signal?: AbortSignal): Promise<InferResult> {
+    let served: ServedModel;
+    let decoded: ReturnType<typeof decodeInputs>;
+    let qosMs: number;
+    try {
+      served = this.model(req.model, req.version);
+      const manifest = served.manifest;
+      qosMs = this.qosOf(req.parameters, served.qosMs);
+      if (req.outputs) {
+        const names = new Set(manifest.outputs.map((o) => o.name));
+        for (const o of req.outputs) if (!names.has(o.name)) throw new ProtocolError('bad-request', `model '${manifest.name}' has no output '${o.name}' (outputs: ${[...names].join(', ')})`);
+      }
+      if (!Array.isArray(req.inputs) || req.inputs.length === 0) throw new ProtocolError('bad-request', "a request needs 'inputs'");
+      decoded = decodeInputs(manifest, req.inputs, this.maxBatch);
+    } catch (err) {
+      this.metrics.request(this.modelLabel(req.model), 'invalid');
+      throw err instanceof ProtocolError ? err : new ProtocolError('bad-request', errorMessage(err));
+    }
+    const manifest = served.manifest;
+    let outcome: OnlineOutcome;
+    try {
+      outcome = await this.queue.submit({ model: manifest.name, batch: decoded.batch, seq: decoded.seq, qosMs, inputs: decoded.tensors, returnOutput: true, ...(signal ? { signal } : {}) });
+    } catch (err) {
+      this.metrics.request(manifest.name, 'invalid');
+      throw new ProtocolError('bad-request', errorMessage(err));
+    }
+    return this.answer(req, manifest, qosMs, outcome);
+  }
+
+  private qosOf(parameters: Readonly<Record<string, unknown>>, fallbackMs: number): number {
+    const value = parameters.qos_ms;
+    if (value === undefined || value === null) return fallbackMs;
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > 3_600_000) throw new ProtocolError('bad-request', `parameter qos_ms must be a positive number of ms (at most an hour), got ${JSON.stringify(value)}`);
+    return n;
+  }
+
+  private answer(req: InferRequestIn, manifest: Manifest, qosMs: number, outcome: OnlineOutcome): InferResult {
+    const count = (o: RequestOutcome): void => this.metrics.request(manifest.name, o);
+    switch (outcome.status) {
+      case 'rejected':
+        if (outcome.reason === 'closed') {
+          count('unavailable');
+          throw new ProtocolError('unavailable', outcome.detail);
+        }
+        count('rejected');
+        throw new ProtocolError('rejected', `rejected: ${outcome.detail}`);
+      case 'dropped':
+        count(outcome.cancelled ? 'cancelled' : 'dropped');
+        throw new ProtocolError(outcome.cancelled ? 'failed' : 'rejected', outcome.cancelled ? 'cancelled: the client went away' : `dropped: predicted to miss its QoS of ${qosMs} ms`);
+      case 'failed':
+        count('failed');
+        throw new ProtocolError('unavailable', `the query failed: ${outcome.error}`);
+      case 'ok':
+      case 'late': {
+        count(outcome.status);
+        this.metrics.completed(outcome.row);
+        const output = outcome.output;
+        if (!output) throw new ProtocolError('failed', 'the executor returned no output');
+        const data = output.data instanceof Float32Array ? output.data : Float32Array.from(output.data);
+        const spec = manifest.outputs[0];
+        const name = spec?.name ?? 'output';
+        const wanted = req.outputs ?? [{ name, binary: false }];
+        return {
+          model: manifest.name,
+          version: MODEL_VERSION,
+          ...(req.id !== undefined ? { id: req.id } : {}),
+          outputs: wanted.filter((o) => o.name === name).map((o) => ({ name, datatype: 'FP32' as const, shape: [...output.dims], data, binary: o.binary || req.binaryOutput === true })),
+          timings: timingsOf(outcome.row, outcome.status, qosMs),
+        };
+      }
+    }
+  }
+}
+
+function timingsOf(row: QueryLogRow, status: 'ok' | 'late', qosMs: number): InferTimings {
+  const start = row.startMs ?? row.arrivalMs;
+  const finish = row.finishMs ?? start;
+  return {
+    status,
+    qos_ms: qosMs,
+    queue_ms: round3(start - row.arrivalMs),
+    compute_ms: round3(finish - start),
+    total_ms: round3(row.latencyMs ?? finish - row.arrivalMs),
+    groups: row.groups,
+    search_steps: row.searchSteps,
+  };
+}

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { GroupMember, LatencyModel } from '../../src/controller/index.js';
+import { baseUrl, counterValues, getJson, inferBody, postJson, seededInputs, startTestServer, tinyZoo } from './helpers.js';
+
+test('a full queue answers 429 at once and every request is accounted for', async () => {
+  const zoo = await tinyZoo();
+  const server = await startTestServer({ maxQueue: 1, batchSizes: [16] });
+  const url = baseUrl(server);
+  try {
+    const inputs = seededInputs(zoo.models[0]!.manifest, 16, 0);
+    const body = JSON.stringify(inferBody(inputs));
+    const n = 12;
+    const replies = await Promise.all(Array.from({ length: n }, () => postJson(`${url}/v2/models/resnet50/infer`, body)));
+    const ok = replies.filter((r) => r.status === 200).length;
+    const rejected = replies.filter((r) => r.status === 429);
+    assert.equal(ok + rejected.length, n, `statuses: ${replies.map((r) => r.status).join(',')}`);
+    assert.ok(ok >= 1 && rejected.length >= 1, `ok ${ok}, rejected ${rejected.length}`);
+    assert.ok(rejected.every((r) => /queries are queued \(limit 1\)/.test(String(r.json.error))));
+    const metrics = counterValues(await (await fetch(`${url}/metrics`)).text(), 'abacus_requests_total');
+    assert.equal(metrics.get('model="resnet50",outcome="rejected"'), rejected.length);
+    assert.equal(metrics.get('model="resnet50",outcome="ok"') ?? 0, ok);
+    const status = server.status();
+    assert.equal(status.queue?.rejected['queue-full'], rejected.length);
+    assert.equal(status.queue?.issued, ok);
+  } finally {
+    const summary = await server.drain();
+    assert.equal(summary.completed + summary.dropped + summary.failed, summary.issued);
+  }
+});
+
+test('a request predicted to miss its QoS is answered 429 at once; with room it is served', async () => {
+  const zoo = await tinyZoo();
+  const slow: LatencyModel = { predictMs: (groups: readonly (readonly GroupMember[])[]) => Float64Array.from(groups, () => 5_000) };
+  const server = await startTestServer({ policy: 'fcfs', latencyModel: slow });
+  const url = baseUrl(server);
+  try {
+    const inputs = seededInputs(zoo.models[0]!.manifest, 1, 0);
+    const t0 = performance.now();
+    const r = await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs, { qos_ms: 100 }));
+    assert.equal(r.status, 429);
+    assert.match(String(r.json.error), /predicted to finish in 5000.0 ms, beyond its QoS of 100 ms/);
+    assert.ok(performance.now() - t0 < 2000, 'answered at once');
+    const served = await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs, { qos_ms: 60_000 }));
+    assert.equal(served.status, 200);
+    const bad = await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs, { qos_ms: -5 }));
+    assert.equal(bad.status, 400);
+  } finally {
+    const summary = await server.drain();
+    assert.equal(summary.issued, 1, 'the rejected request was never issued');
+  }
+});
+
+test('a killed service host is restarted: its request gets 503, later requests succeed', async () => {
+  const zoo = await tinyZoo();
+  const server = await startTestServer();
+  const url = baseUrl(server);
+  try {
+    const inputs = seededInputs(zoo.models[0]!.manifest, 1, 0);
+    assert.equal((await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs))).status, 200);
+    server.executor.crashHost('resnet50', 'exit');
+    for (let i = 0; i < 200 && server.executor.isAlive('resnet50'); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(server.executor.isAlive('resnet50'), false);
+    assert.equal((await getJson(`${url}/v2/health/ready`)).status, 503, 'not ready while a host is down');
+    const failed = await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs));
+    assert.equal(failed.status, 503);
+    assert.match(String(failed.json.error), /the query failed: .*service resnet50/);
+    // the other service is unaffected
+    const bert = zoo.models.find((m) => m.manifest.name === 'bert')!;
+    assert.equal((await postJson(`${url}/v2/models/bert/infer`, inferBody(seededInputs(bert.manifest, 1, 8)))).status, 200);
+    let ready = 503;
+    for (let i = 0; i < 400 && ready !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      ready = (await getJson(`${url}/v2/health/ready`)).status;
+    }
+    assert.equal(ready, 200, 'ready again once the host was restarted');
+    const again = await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs));
+    assert.equal(again.status, 200);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /abacus_host_restarts_total\{model="resnet50"\} 1/);
+    assert.equal(server.status().restarts, 1);
+    // requests in flight when a host dies are answered (200 or 503), none hangs
+    const burst = Array.from({ length: 4 }, () => postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs)));
+    server.executor.crashHost('resnet50', 'exit');
+    const statuses = (await Promise.all(burst)).map((r) => r.status);
+    assert.ok(statuses.every((s) => s === 200 || s === 503), statuses.join(','));
+  } finally {
+    const summary = await server.drain();
+    assert.ok(summary.failed >= 1);
+    assert.equal(summary.completed + summary.dropped + summary.failed, summary.issued);
+  }
+});
