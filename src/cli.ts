@@ -7,6 +7,8 @@ import { profileCommand } from './cli/profile.js';
 import { reportCommand } from './cli/report.js';
 import { quickstartCommand } from './cli/quickstart.js';
 import { serveCommand } from './cli/serve.js';
+import { loadCommand } from './cli/load.js';
+import { balanceCommand } from './cli/balance.js';
 
 const program = new Command('abacus')
   .description('several DNN services on one accelerator with deterministic operator overlap and predicted latency')
@@ -19,6 +21,8 @@ program.addCommand(profileCommand());
 program.addCommand(reportCommand());
 program.addCommand(quickstartCommand());
 program.addCommand(serveCommand());
+program.addCommand(loadCommand());
+program.addCommand(balanceCommand());
 
 // usage errors in any subcommand are bad input too (exit code 2)
 const overrideAll = (cmd: { commands: readonly unknown[]; exitOverride: (fn: (err: { exitCode: number }) => never) => unknown }): void => {

@@ -6,3 +6,6 @@ export { ServerMetrics, type RequestOutcome } from './metrics.js';
 export { startHttpFront, parseHostPort, parseInferBody, encodeInferResult, routeOf, BINARY_HEADER, type HostPort, type HttpFront } from './http.js';
 export { startGrpcFront, loadInferenceService, protoPath, type GrpcFront } from './grpc.js';
 export { ProtocolError, decodeInputs, floatToHalf, type ProtocolErrorKind, type RawInput } from './tensors.js';
+export { Balancer, BALANCE_POLICIES, type BalancePolicy, type BalancerOptions } from './balance.js';
+export { runLoad, summarizeLoad, loadSteps, formatLoadCsv, type LoadRecord, type LoadSummary, type LoadStep, type LoadOutcome, type LoadOptions } from './load.js';
+export { httpCall, fetchJson, listModels, modelMetadata, parseServerUrl, urlFor, keepAliveAgent, type RemoteModel, type HttpReply } from './client.js';

@@ -1,0 +1,308 @@
+/**
+ * `abacus load`: an open-loop client for an Open Inference Protocol server (`abacus serve --listen`,
+ * `abacus balance`, or any KServe v2 server). Requests are sent at the trace's times whatever the
+ * replies do (Poisson at a rate, or a trace CSV), each with its QoS as the `qos_ms` parameter and its
+ * input as binary tensor data (seeded random values). Every request is recorded:
+ *
+ * - latency: from the request's *scheduled* send time to the end of its reply (the MLPerf definition: a
+ *   client that falls behind its schedule is charged for it), on this process's monotonic clock;
+ * - outcome: `ok` (200 within its QoS), `late` (200 beyond it), `rejected` (429: the server could not meet
+ *   the QoS, at admission or later), `failed` (anything else: another status, a network error, no reply
+ *   within the timeout).
+ *
+ * The summary has the shape of `abacus serve`'s (`summarizeRun`): rejected requests count as dropped,
+ * so violations = (late + rejected + failed) / sent. `stepS` adds the same numbers per time step, each
+ * request counted in the step it was *scheduled* in.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Agent } from 'node:http';
+import { errorMessage } from '../common/errors.js';
+import { Rng } from '../common/rng.js';
+import { mean, percentileSorted, sortedCopy } from '../common/stats.js';
+import { summarizeRun, type QueryLogRow, type RunSummary, type TraceQuery } from '../controller/index.js';
+import { httpCall, keepAliveAgent, urlFor, type RemoteModel } from './client.js';
+import { BINARY_HEADER } from './http.js';
+
+export type LoadOutcome = 'ok' | 'late' | 'rejected' | 'failed';
+
+export interface LoadRecord {
+  id: string;
+  model: string;
+  batch: number;
+  seq: number;
+  qosMs: number;
+  /** Scheduled send time, ms from the start of the run. */
+  sentMs: number;
+  /** End of the reply (or of the failure), ms from the start. */
+  finishMs: number;
+  /** finishMs - sentMs for answered (ok/late) requests, else null. */
+  latencyMs: number | null;
+  outcome: LoadOutcome;
+  /** HTTP status (0: no reply). */
+  httpStatus: number;
+  /** The server's own timings (ok/late only). */
+  serverTotalMs: number | null;
+  serverQueueMs: number | null;
+  error: string | null;
+}
+
+/** The numbers of one time step (requests by scheduled send time). */
+export interface LoadStep {
+  step: number;
+  startS: number;
+  sent: number;
+  ok: number;
+  late: number;
+  rejected: number;
+  failed: number;
+  /** (ok + late) / step duration. */
+  throughputQps: number;
+  goodputQps: number;
+  p99Ms: number | null;
+  meanMs: number | null;
+  violationRatio: number;
+}
+
+/** Fields of `RunSummary` only a server knows (its decisions and groups): not in a client's summary. */
+type ServerOnlyFields = 'policy' | 'ways' | 'thldMs' | 'abandon' | 'decisions' | 'plansReused' | 'decisionP50Us' | 'decisionP99Us' | 'groups' | 'searchStepsMean' | 'searchStepsMax';
+
+/** `abacus serve`'s summary, as a client measures it, plus the client's own counts. */
+export type LoadSummary = Omit<RunSummary, ServerOnlyFields> & {
+  /** The server's policy as it reports it (its status endpoint), or 'unknown'. */
+  policy: string;
+  target: string;
+  sent: number;
+  rejected: number;
+  /** Requests sent per second of schedule. */
+  offeredQps: number;
+  /** Requests excluded as warm-up (sent in the first `warmupS`). */
+  warmup: number;
+  /** p99 of the servers' own total time (ok/late). */
+  serverP99Ms: number | null;
+  /** The most frequent failure messages. */
+  errors: { message: string; count: number }[];
+  steps?: LoadStep[];
+};
+
+export interface LoadOptions {
+  /** Server base URL. */
+  url: URL;
+  /** What to send, when (arrivalMs from the start), with which QoS. */
+  trace: readonly TraceQuery[];
+  /** Metadata of the models the trace uses. */
+  models: ReadonlyMap<string, RemoteModel>;
+  /** A request without a reply after this long fails (default 30 s). */
+  timeoutMs?: number;
+  /** Seed of the input values. */
+  seed?: number;
+  /** Send tensors as JSON numbers instead of binary data. */
+  jsonTensors?: boolean;
+  /** Leave out of the summary the requests sent in the first seconds. */
+  warmupS?: number;
+  /** Add per-step numbers of this many seconds. */
+  stepS?: number;
+  /** The server's policy, for the summary's label. */
+  policy?: string;
+  /** Most requests in flight at once (default 2048); a request beyond it fails at once, counted. */
+  maxInFlight?: number;
+  onProgress?: (done: number, total: number) => void;
+  agent?: Agent;
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** Random input tensors for a (model, batch, seq), made once per shape. */
+class Payloads {
+  private readonly cache = new Map<string, { json: unknown[]; binary: Buffer; header: unknown[] }>();
+  constructor(private readonly models: ReadonlyMap<string, RemoteModel>, private readonly seed: number) {}
+
+  get(model: string, batch: number, seq: number): { json: unknown[]; binary: Buffer; header: unknown[] } {
+    const key = `${model}/${batch}/${seq}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const m = this.models.get(model);
+    if (!m) throw new Error(`no metadata for model '${model}'`);
+    const rng = new Rng(this.seed + this.cache.size * 7919);
+    const json: unknown[] = [];
+    const header: unknown[] = [];
+    const parts: Buffer[] = [];
+    for (const input of m.inputs) {
+      const shape = input.shape.map((d, i) => {
+        if (d >= 0) return d;
+        const name = input.dims[i];
+        return name === 'seq' ? seq : batch;
+      });
+      const count = shape.reduce((a, b) => a * b, 1);
+      const data = new Float32Array(count);
+      for (let i = 0; i < count; i++) data[i] = rng.next() * 2 - 1;
+      if (input.datatype !== 'FP32') throw new Error(`model '${model}' input '${input.name}' is ${input.datatype}; the load client sends FP32`);
+      json.push({ name: input.name, shape, datatype: 'FP32', data: Array.from(data) });
+      header.push({ name: input.name, shape, datatype: 'FP32', parameters: { binary_data_size: data.byteLength } });
+      parts.push(Buffer.from(data.buffer));
+    }
+    const made = { json, binary: Buffer.concat(parts), header };
+    this.cache.set(key, made);
+    return made;
+  }
+}
+
+function sleepUntil(t0: number, atMs: number): Promise<void> {
+  const delay = t0 + atMs - performance.now();
+  return delay > 0 ? new Promise((r) => setTimeout(r, delay)) : Promise.resolve();
+}
+
+/** Send the trace open-loop and record every request. */
+export async function runLoad(options: LoadOptions): Promise<{ records: LoadRecord[]; summary: LoadSummary }> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const maxInFlight = options.maxInFlight ?? 2048;
+  const agent = options.agent ?? keepAliveAgent(Math.min(maxInFlight, 1024));
+  const payloads = new Payloads(options.models, options.seed ?? 0);
+  const trace = [...options.trace].sort((a, b) => a.arrivalMs - b.arrivalMs);
+  const records: LoadRecord[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let done = 0;
+  const t0 = performance.now();
+  const send = async (q: TraceQuery): Promise<void> => {
+    const record: LoadRecord = {
+      id: q.id, model: q.model, batch: q.batch, seq: q.seq, qosMs: q.qosMs, sentMs: round3(q.arrivalMs), finishMs: 0, latencyMs: null,
+      outcome: 'failed', httpStatus: 0, serverTotalMs: null, serverQueueMs: null, error: null,
+    };
+    records.push(record);
+    try {
+      const p = payloads.get(q.model, q.batch, q.seq);
+      let body: Buffer;
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      const outputs = options.models.get(q.model)?.outputs.map((o) => ({ name: o.name, parameters: { binary_data: true } })) ?? [];
+      if (options.jsonTensors) {
+        body = Buffer.from(JSON.stringify({ id: q.id, parameters: { qos_ms: q.qosMs }, inputs: p.json, outputs }));
+      } else {
+        const head = Buffer.from(JSON.stringify({ id: q.id, parameters: { qos_ms: q.qosMs }, inputs: p.header, outputs }));
+        headers[BINARY_HEADER] = String(head.length);
+        headers['content-type'] = 'application/octet-stream';
+        body = Buffer.concat([head, p.binary]);
+      }
+      const reply = await httpCall(urlFor(options.url, `/v2/models/${encodeURIComponent(q.model)}/infer`), { method: 'POST', headers, body, timeoutMs, agent });
+      const end = performance.now() - t0;
+      record.finishMs = round3(end);
+      record.httpStatus = reply.status;
+      if (reply.status === 200) {
+        const jsonLength = Number(reply.headers[BINARY_HEADER] ?? reply.body.length);
+        const parsed = JSON.parse(reply.body.subarray(0, jsonLength).toString('utf8')) as { parameters?: { total_ms?: number; queue_ms?: number } };
+        record.latencyMs = round3(end - q.arrivalMs);
+        record.outcome = record.latencyMs <= q.qosMs ? 'ok' : 'late';
+        record.serverTotalMs = typeof parsed.parameters?.total_ms === 'number' ? parsed.parameters.total_ms : null;
+        record.serverQueueMs = typeof parsed.parameters?.queue_ms === 'number' ? parsed.parameters.queue_ms : null;
+      } else {
+        record.outcome = reply.status === 429 ? 'rejected' : 'failed';
+        try {
+          const e = JSON.parse(reply.body.toString('utf8')) as { error?: unknown };
+          record.error = typeof e.error === 'string' ? e.error : `status ${reply.status}`;
+        } catch {
+          record.error = `status ${reply.status}`;
+        }
+      }
+    } catch (err) {
+      record.finishMs = round3(performance.now() - t0);
+      record.outcome = 'failed';
+      record.error = errorMessage(err);
+    } finally {
+      done++;
+      options.onProgress?.(done, trace.length);
+    }
+  };
+  for (const q of trace) {
+    await sleepUntil(t0, q.arrivalMs);
+    if (inFlight.size >= maxInFlight) {
+      records.push({
+        id: q.id, model: q.model, batch: q.batch, seq: q.seq, qosMs: q.qosMs, sentMs: round3(q.arrivalMs), finishMs: round3(performance.now() - t0), latencyMs: null,
+        outcome: 'failed', httpStatus: 0, serverTotalMs: null, serverQueueMs: null, error: `client limit: ${maxInFlight} requests already in flight`,
+      });
+      done++;
+      continue;
+    }
+    const p = send(q).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  }
+  await Promise.all([...inFlight]);
+  if (!options.agent) agent.destroy();
+  records.sort((a, b) => a.sentMs - b.sentMs || (a.id < b.id ? -1 : 1));
+  return { records, summary: summarizeLoad(records, options) };
+}
+
+/** The run-log row of a request (rejected requests count as dropped). */
+export function loadRecordRow(r: LoadRecord, policy: string): QueryLogRow {
+  return {
+    id: r.id, model: r.model, batch: r.batch, seq: r.seq, qosMs: r.qosMs, arrivalMs: r.sentMs, startMs: null, finishMs: r.finishMs,
+    latencyMs: r.latencyMs, status: r.outcome === 'rejected' ? 'dropped' : r.outcome, groups: 0, searchSteps: 0, policy: policy as QueryLogRow['policy'],
+  };
+}
+
+/** Summaries of a load run: overall (after warm-up) and per step. */
+export function summarizeLoad(records: readonly LoadRecord[], options: Pick<LoadOptions, 'url' | 'trace' | 'warmupS' | 'stepS' | 'policy'>): LoadSummary {
+  const policy = options.policy ?? 'unknown';
+  const warmupMs = (options.warmupS ?? 0) * 1000;
+  const measured = records.filter((r) => r.sentMs >= warmupMs);
+  const base = summarizeRun(measured.map((r) => loadRecordRow(r, policy)), { policy: 'fcfs', ways: 0, thldMs: 0, abandon: false, decisionsUs: [], plansReused: 0, groupSearchSteps: [] });
+  const server = sortedCopy(measured.flatMap((r) => (r.serverTotalMs !== null ? [r.serverTotalMs] : [])));
+  const errors = new Map<string, number>();
+  for (const r of measured) if (r.error !== null) errors.set(r.error.slice(0, 200), (errors.get(r.error.slice(0, 200)) ?? 0) + 1);
+  const span = options.trace.length > 0 ? Math.max(...options.trace.map((q) => q.arrivalMs)) - Math.min(...options.trace.map((q) => q.arrivalMs)) : 0;
+  const { policy: _p, ways: _w, thldMs: _t, abandon: _a, decisions: _d, plansReused: _r, decisionP50Us: _d50, decisionP99Us: _d99, groups: _g, searchStepsMean: _sm, searchStepsMax: _sx, ...clientSide } = base;
+  const summary: LoadSummary = {
+    ...clientSide,
+    policy,
+    target: options.url.href,
+    sent: measured.length,
+    rejected: measured.filter((r) => r.outcome === 'rejected').length,
+    offeredQps: span > 0 ? (options.trace.length * 1000) / span : 0,
+    warmup: records.length - measured.length,
+    serverP99Ms: server.length > 0 ? percentileSorted(server, 99) : null,
+    errors: [...errors.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([message, count]) => ({ message, count })),
+  };
+  if (options.stepS !== undefined && options.stepS > 0) summary.steps = loadSteps(records, options.stepS);
+  return summary;
+}
+
+/** Per-step numbers: each request in the step of its scheduled send time; latency without any cut-off. */
+export function loadSteps(records: readonly LoadRecord[], stepS: number): LoadStep[] {
+  const stepMs = stepS * 1000;
+  const byStep = new Map<number, LoadRecord[]>();
+  for (const r of records) {
+    const k = Math.floor(r.sentMs / stepMs);
+    const list = byStep.get(k);
+    if (list) list.push(r);
+    else byStep.set(k, [r]);
+  }
+  return [...byStep.entries()].sort((a, b) => a[0] - b[0]).map(([step, list]) => {
+    const latencies = sortedCopy(list.flatMap((r) => (r.latencyMs !== null ? [r.latencyMs] : [])));
+    const count = (o: LoadOutcome): number => list.filter((r) => r.outcome === o).length;
+    const ok = count('ok');
+    const late = count('late');
+    const p99 = percentileSorted(latencies, 99);
+    const m = mean(latencies);
+    return {
+      step,
+      startS: step * stepS,
+      sent: list.length,
+      ok,
+      late,
+      rejected: count('rejected'),
+      failed: count('failed'),
+      throughputQps: (ok + late) / stepS,
+      goodputQps: ok / stepS,
+      p99Ms: Number.isFinite(p99) ? p99 : null,
+      meanMs: Number.isFinite(m) ? m : null,
+      violationRatio: list.length > 0 ? (list.length - ok) / list.length : 0,
+    };
+  });
+}
+
+/** CSV of the per-request records. */
+export function formatLoadCsv(records: readonly LoadRecord[]): string {
+  const cell = (v: string | number | null): string => (v === null ? '' : typeof v === 'string' ? `"${v.replace(/"/g, '""')}"` : String(v));
+  const lines = ['id,model,batch,seq,qos_ms,sent_ms,finish_ms,latency_ms,outcome,http_status,server_total_ms,server_queue_ms,error'];
+  for (const r of records) {
+    lines.push([r.id, r.model, r.batch, r.seq, r.qosMs, r.sentMs, r.finishMs, r.latencyMs, r.outcome, r.httpStatus, r.serverTotalMs, r.serverQueueMs, r.error].map(cell).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
