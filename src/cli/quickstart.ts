@@ -77,23 +77,33 @@ export function quickstartCommand(): Command {
 
         const benches = await step(`measuring solo latencies at batch ${batchSizes.join(', ')}`, async () => {
           const results: ExecutorBenchResult[] = [];
-          for (const batch of batchSizes) {
-            const r = await benchExecutor({ modelDirs: models.map((m) => m.dir), ep, batch, seq: Math.max(...DEFAULT_SEQ_LENS), reps: 10, warmup: 2, intraOpThreads: threads, segmentCounts: [2], pairs: false });
-            writeJsonAtomic(join(out, 'raw', 'solo', `b${batch}.json`), { ...r, provenance: collectProvenance({ executionProvider: ep, command }) });
+          const longest = Math.max(...DEFAULT_SEQ_LENS);
+          const withSeq = models.filter((m) => m.manifest.inputs.some((i) => i.shape.includes('seq')));
+          const bench = async (dirs: string[], batch: number, seq: number, file: string): Promise<void> => {
+            const r = await benchExecutor({ modelDirs: dirs, ep, batch, seq, reps: 10, warmup: 2, intraOpThreads: threads, segmentCounts: [2], pairs: false });
+            writeJsonAtomic(join(out, 'raw', 'solo', file), { ...r, provenance: collectProvenance({ executionProvider: ep, command }) });
             results.push(r);
+          };
+          for (const batch of batchSizes) {
+            await bench(models.map((m) => m.dir), batch, longest, `b${batch}.json`);
+            for (const seq of DEFAULT_SEQ_LENS.filter((s) => s !== longest)) {
+              if (withSeq.length) await bench(withSeq.map((m) => m.dir), batch, seq, `b${batch}-s${seq}.json`);
+            }
           }
           return results;
         });
 
         const rule: QosRule = { ...DEFAULT_QOS_RULE, factor: opts.qosFactor, rhoQos: opts.rho, batchSizes };
-        const { solo, seq } = soloFromBench(benches);
-        const [targets] = deriveTargets(solo, [names], rule);
+        const { solo, mean, seq, seqs } = soloFromBench(benches);
+        const [targets] = deriveTargets(solo, [names], rule, mean);
         if (!targets) throw new Error('no targets derived');
         const qosFile: QosFile = {
           format: QOS_FORMAT,
           version: 1,
           rule: { ...rule, text: describeQosRule(rule) },
           soloSeq: seq,
+          soloSeqs: seqs,
+          soloMean: mean,
           solo,
           combinations: { [targets.combination]: targets },
           sources: batchSizes.map((b) => join(out, 'raw', 'solo', `b${b}.json`)),

@@ -172,7 +172,7 @@ function qosTable(qos: QosFile): ReportTable {
 function soloTable(qos: QosFile): ReportTable {
   const batches = [...new Set(Object.values(qos.solo).flatMap((b) => Object.keys(b)))].map(Number).sort((a, b) => a - b);
   return {
-    title: `Measured solo latency (ms), one whole query alone through the executor${qos.soloSeq ? `; sequence length ${qos.soloSeq} for BERT` : ''}`,
+    title: `Measured solo latency (ms), one whole query alone through the executor${qos.soloSeq ? `; models with a sequence length at ${qos.soloSeq} (capacity uses their mean over ${qos.soloSeqs?.join(', ') ?? qos.soloSeq})` : ''}`,
     columns: ['model', ...batches.map((b) => `batch ${b}`)],
     rows: Object.entries(qos.solo).map(([m, byBatch]) => [m, ...batches.map((b) => byBatch[String(b)] ?? null)]),
     digits: 3,
@@ -355,9 +355,22 @@ function build74(s: ExperimentSummary): void {
   s.paper.push(...servingPaper('a100-4in4-throughput', overload.filter((r) => isQuad(r, s.qos))));
 }
 
+/** MIG configuration names ("2in4-a") → what runs where ("2in4: Res101+BERT | Res152+VGG19"), from run.json. */
+function migLabels(run: RunInfo): Map<string, string> {
+  const labels = new Map<string, string>();
+  for (const config of String(run.settings.configurations ?? '').split(/\s+/).filter(Boolean)) {
+    const [name, groups] = config.split(':');
+    if (!name || !groups) continue;
+    labels.set(name, `${name.split('-')[0]}: ${groups.split(';').map((g) => combinationLabel(g.split(',').join('_'))).join(' | ')}`);
+  }
+  return labels;
+}
+
 function build75(s: ExperimentSummary): void {
-  const qosRows = s.serving.filter((r) => r.study === 'qos');
-  const overload = s.serving.filter((r) => r.study === 'overload');
+  const labels = migLabels(s.run);
+  const relabel = (r: ServingRow): ServingRow => ({ ...r, combination: labels.get(r.combination) ?? r.combination });
+  const qosRows = s.serving.filter((r) => r.study === 'qos').map(relabel);
+  const overload = s.serving.filter((r) => r.study === 'overload').map(relabel);
   s.text = servingIntro(s, 'The four models served on MIG instances: one `abacus serve` per instance, all instances at once, each pinned with CUDA_VISIBLE_DEVICES=MIG-<uuid>; the counts and latency percentiles of a configuration are taken over all its instances.');
   const sub = subtitle(modeLabel(s.run), ruleLabel(s.qos));
   push(s.figures, tailFigure('mig_qos_tail', 'MIG: 99th-percentile latency / QoS per configuration', qosRows, sub));
@@ -463,11 +476,13 @@ function buildMotivation(s: ExperimentSummary): void {
     s.run.mode === 'quick' ? 'This is a quick run: tiny models sharing a few CPU cores, so the background\'s effect is contention for cores rather than for GPU streaming multiprocessors.' : '',
   ].filter(Boolean).join('\n\n');
   const sub = subtitle(modeLabel(s.run), `${m.series[0]?.latenciesMs.length ?? 0} foreground queries per series`);
+  const all = m.series.flatMap((x) => x.latenciesMs);
+  const spread = Math.max(...all) / Math.min(...all);
   s.figures.push({
     name: 'latency_cdf',
     title: `Latency of ${fg} alone and beside another model`,
     caption: 'Empirical CDF of the foreground query latency (start signal to finish); the legend gives each series\' 99th percentile.',
-    spec: latencyCdfSpec(m.foreground, m.series.map((x) => ({ background: x.background, latenciesMs: x.latenciesMs })), { title: `Latency of ${fg} alone and beside another model`, subtitle: sub }),
+    spec: latencyCdfSpec(m.foreground, m.series.map((x) => ({ background: x.background, latenciesMs: x.latenciesMs })), { title: `Latency of ${fg} alone and beside another model`, subtitle: sub, logX: spread > 8 }),
   });
   const paper = m.foreground === 'resnet152' ? PAPER_MOTIVATION_RESNET152_MS : null;
   s.tables.push({

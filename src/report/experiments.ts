@@ -146,10 +146,11 @@ export function findRunDirs(paths: readonly string[]): string[] {
 /**
  * How QoS targets and loads follow from measured solo latencies:
  * - `solo(m, b)`: median latency of one whole query of model m at batch b run alone through the executor
- *   (`abacus bench executor`, its one-segment variant), BERT at the largest sequence length;
+ *   (`abacus bench executor`, its one-segment variant), BERT at the longest sequence length served;
  * - QoS(C) = `factor` × max over C's models of solo(m, largest batch);
- * - serial capacity(C) = 1000 / mean over C's models and the batch sizes of solo(m, b) queries/s: what
- *   one-query-at-a-time serving sustains with batches drawn uniformly;
+ * - serial capacity(C) = 1000 / mean over C's models and the batch sizes of solo(m, b) queries/s, BERT
+ *   averaged over the sequence lengths: what one-query-at-a-time serving sustains with batches (and
+ *   lengths) drawn uniformly;
  * - QoS-study load = `rhoQos` × capacity; overload-study load = `rhoOverload` × capacity;
  * - small-DNN variant (batch `smallBatch` only): the same factor and `rhoQos` over solo(m, smallBatch).
  * With `sharedQos`, every combination gets the QoS of all models together (MIG layouts: one target).
@@ -207,9 +208,13 @@ export interface QosFile {
   format: typeof QOS_FORMAT;
   version: 1;
   rule: QosRule & { text: string };
-  /** Sequence length of the solo measurements of models that have one. */
+  /** Longest sequence length measured for models that have one (the `solo` values are at it). */
   soloSeq: number;
+  /** Every sequence length measured. */
+  soloSeqs: number[];
   solo: SoloTable;
+  /** Solo latencies averaged over the sequence lengths (what serial capacity is computed from). */
+  soloMean: SoloTable;
   combinations: Record<string, CombinationTargets>;
   /** The bench files the solo latencies came from. */
   sources: string[];
@@ -226,19 +231,34 @@ export function combinationName(models: readonly string[]): string {
   return canonicalModels(models).join('_');
 }
 
-/** Solo latencies from `bench executor` results: the one-segment run of each model at each batch. */
-export function soloFromBench(results: readonly ExecutorBenchResult[]): { solo: SoloTable; seq: number } {
-  const solo: SoloTable = {};
-  let seq = 0;
+/**
+ * Solo latencies from `bench executor` results: the one-segment run of each model at each batch. A model
+ * with a sequence length measured at several lengths gets its longest one in `solo` (what QoS is set
+ * from) and the mean over the lengths in `mean` (what the served load, with lengths drawn uniformly,
+ * costs on average); other models have the same value in both.
+ */
+export function soloFromBench(results: readonly ExecutorBenchResult[]): { solo: SoloTable; mean: SoloTable; seq: number; seqs: number[] } {
+  const bySeq: Record<string, Record<string, Map<number, number>>> = {};
+  const seqs = new Set<number>();
   for (const r of results) {
     for (const m of r.results) {
       const one = m.segmented.find((s) => s.segments === 1);
       if (!one || !Number.isFinite(one.ms) || one.ms <= 0) throw new InputError(`bench result for ${m.model} at batch ${m.batch} has no one-segment latency`);
-      (solo[m.model] ??= {})[String(m.batch)] = one.ms;
-      if (m.seq > 0) seq = m.seq;
+      ((bySeq[m.model] ??= {})[String(m.batch)] ??= new Map()).set(m.seq, one.ms);
+      if (m.seq > 0) seqs.add(m.seq);
     }
   }
-  return { solo, seq };
+  const solo: SoloTable = {};
+  const mean: SoloTable = {};
+  for (const [model, byBatch] of Object.entries(bySeq)) {
+    for (const [batch, values] of Object.entries(byBatch)) {
+      const longest = Math.max(...values.keys());
+      (solo[model] ??= {})[batch] = values.get(longest) as number;
+      (mean[model] ??= {})[batch] = [...values.values()].reduce((a, b) => a + b, 0) / values.size;
+    }
+  }
+  const sorted = [...seqs].sort((a, b) => a - b);
+  return { solo, mean, seq: sorted.length ? (sorted[sorted.length - 1] as number) : 0, seqs: sorted };
 }
 
 const round1 = (v: number): number => Math.round(v * 10) / 10;
@@ -249,8 +269,12 @@ function soloOf(solo: SoloTable, model: string, batch: number): number {
   return v;
 }
 
-/** Targets and loads of each combination under the rule (values rounded to 0.1 ms and 0.1 queries/s). */
-export function deriveTargets(solo: SoloTable, combinations: readonly (readonly string[])[], rule: QosRule): CombinationTargets[] {
+/**
+ * Targets and loads of each combination under the rule (values rounded to 0.1 ms and 0.1 queries/s). QoS
+ * comes from `solo`; serial capacity from `mean` (solo latencies averaged over sequence lengths; `solo`
+ * itself when not given).
+ */
+export function deriveTargets(solo: SoloTable, combinations: readonly (readonly string[])[], rule: QosRule, mean: SoloTable = solo): CombinationTargets[] {
   if (!(rule.factor > 0) || !(rule.rhoQos > 0) || !(rule.rhoOverload > 0)) throw new InputError('QoS factor and load ratios must be positive');
   if (rule.batchSizes.length === 0) throw new InputError('the QoS rule needs batch sizes');
   const bmax = Math.max(...rule.batchSizes);
@@ -260,14 +284,14 @@ export function deriveTargets(solo: SoloTable, combinations: readonly (readonly 
   return combinations.map((models) => {
     const canon = canonicalModels(models);
     const maxSoloMs = rule.sharedQos ? sharedMax : Math.max(...canon.map((m) => soloOf(solo, m, bmax)));
-    const all = canon.flatMap((m) => rule.batchSizes.map((b) => soloOf(solo, m, b)));
+    const all = canon.flatMap((m) => rule.batchSizes.map((b) => soloOf(mean, m, b)));
     const meanSoloMs = all.reduce((a, b) => a + b, 0) / all.length;
     const capacityQps = 1000 / meanSoloMs;
     let small: SmallTargets | null = null;
     if (rule.smallBatch !== null) {
       const b = rule.smallBatch;
       const sMax = rule.sharedQos ? sharedSmall : Math.max(...canon.map((m) => soloOf(solo, m, b)));
-      const sMean = canon.map((m) => soloOf(solo, m, b)).reduce((a, c) => a + c, 0) / canon.length;
+      const sMean = canon.map((m) => soloOf(mean, m, b)).reduce((a, c) => a + c, 0) / canon.length;
       small = { batch: b, qosMs: Math.max(0.1, round1(rule.factor * sMax)), maxSoloMs: sMax, meanSoloMs: sMean, loadQps: Math.max(0.1, round1((rule.rhoQos * 1000) / sMean)) };
     }
     return {
@@ -450,33 +474,66 @@ export function readServingRows(dir: string, qos: QosFile | null): ServingRow[] 
   return sortServing(rows);
 }
 
+/**
+ * Order of combinations in tables and figures: by their models' zoo ids (the paper's pair order:
+ * Res50+Res101, Res50+Res152, ...), then by name for anything else.
+ */
+export function compareCombinations(a: string, b: string): number {
+  const ids = (c: string): number[] => {
+    const names = ZOO.map((z) => z.name).sort((x, y) => y.length - x.length);
+    const out: number[] = [];
+    let rest = c;
+    while (rest.length > 0) {
+      const n = names.find((m) => rest === m || rest.startsWith(`${m}_`));
+      if (n === undefined) return [];
+      out.push(ZOO.find((z) => z.name === n)!.id);
+      rest = rest.slice(n.length + 1);
+    }
+    return out;
+  };
+  const x = ids(a);
+  const y = ids(b);
+  if (x.length && y.length) {
+    if (x.length !== y.length) return x.length - y.length;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
+    return 0;
+  }
+  if (x.length !== y.length) return x.length ? -1 : 1;
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
 function sortServing(rows: ServingRow[]): ServingRow[] {
   const pol = (p: ControllerPolicy): number => POLICY_ORDER.indexOf(p);
-  return rows.sort((a, b) => a.study.localeCompare(b.study, 'en', { numeric: true }) || a.combination.localeCompare(b.combination) || pol(a.policy) - pol(b.policy));
+  return rows.sort((a, b) => a.study.localeCompare(b.study, 'en', { numeric: true }) || compareCombinations(a.combination, b.combination) || pol(a.policy) - pol(b.policy));
 }
 
 /**
  * Several serve folders that together are one configuration (MIG: one serve process per instance):
- * counts add up, and latency percentiles are taken over every completed query of every folder.
+ * counts add up, latency percentiles are taken over every completed query of every folder, and the load
+ * is the sum of the loads the folders' traces offered (measured from their arrival times).
  */
 export function mergeServeFolders(study: string, name: string, folders: readonly string[], qosMs: number | null): ServingRow[] {
-  const byPolicy = new Map<ControllerPolicy, { summaries: RunSummary[]; queries: QueryRecord[] }>();
+  const byPolicy = new Map<ControllerPolicy, { summaries: RunSummary[]; queries: QueryRecord[]; offeredQps: number }>();
   for (const folder of folders) {
     const path = join(folder, 'summary.json');
     const file = readJson(path);
     if (!isObject(file) || !Array.isArray(file.summaries)) throw new InputError(`${path}: not a serve summary`);
     for (const s of file.summaries as RunSummary[]) {
       checkAccounting(s, `${folder} (${s.policy})`);
-      const entry = byPolicy.get(s.policy) ?? { summaries: [], queries: [] };
+      const entry = byPolicy.get(s.policy) ?? { summaries: [], queries: [], offeredQps: 0 };
       entry.summaries.push(s);
       const qp = join(folder, `${s.policy}.queries.csv`);
       if (!existsSync(qp)) throw new InputError(`${qp} is missing (needed to merge instances)`);
-      entry.queries.push(...readQueriesCsv(qp));
+      const queries = readQueriesCsv(qp);
+      entry.queries.push(...queries);
+      // the load this instance was offered, from its trace: arrivals over the span they cover
+      const span = Math.max(...queries.map((q) => q.arrivalMs)) - Math.min(...queries.map((q) => q.arrivalMs));
+      if (queries.length > 1 && span > 0) entry.offeredQps += ((queries.length - 1) * 1000) / span;
       byPolicy.set(s.policy, entry);
     }
   }
   const rows: ServingRow[] = [];
-  for (const [policy, { summaries, queries }] of byPolicy) {
+  for (const [policy, { summaries, queries, offeredQps }] of byPolicy) {
     const sum = (f: (s: RunSummary) => number): number => summaries.reduce((a, s) => a + f(s), 0);
     const served = [...new Set(queries.map((q) => q.qosMs))];
     if (qosMs !== null && served.some((v) => Math.abs(v - qosMs) > 1e-9)) throw new InputError(`${name} (${policy}): served QoS ${served.join(', ')} ms ≠ ${qosMs} ms of qos.json`);
@@ -494,7 +551,7 @@ export function mergeServeFolders(study: string, name: string, folders: readonly
       combination: name,
       policy,
       qosMs: qosMs ?? (served.length === 1 ? served[0]! : Number.NaN),
-      loadQps: null,
+      loadQps: offeredQps > 0 ? Math.round(offeredQps * 10) / 10 : null,
       issued,
       completed,
       ok: completed - late,
@@ -569,7 +626,7 @@ export function readPeakRows(dir: string): PeakRow[] {
       rows.push({ combination, policy: p.policy, peakQps: p.peakQps, failQps: p.failQps, runs: p.runs, lowQps: low, highQps: high });
     }
   }
-  return rows.sort((a, b) => a.combination.localeCompare(b.combination) || POLICY_ORDER.indexOf(a.policy) - POLICY_ORDER.indexOf(b.policy));
+  return rows.sort((a, b) => compareCombinations(a.combination, b.combination) || POLICY_ORDER.indexOf(a.policy) - POLICY_ORDER.indexOf(b.policy));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -622,7 +679,7 @@ export function readPredictionRows(dir: string): { rows: PredictionRow[]; folds:
   }
   const order = { lr: 0, svm: 1, mlp: 2 } as const;
   const scope = { combination: 0, all: 1, 'cross-validation': 2 } as const;
-  rows.sort((a, b) => scope[a.scope] - scope[b.scope] || a.combination.localeCompare(b.combination) || order[a.predictor] - order[b.predictor]);
+  rows.sort((a, b) => scope[a.scope] - scope[b.scope] || compareCombinations(a.combination, b.combination) || order[a.predictor] - order[b.predictor]);
   return { rows, folds };
 }
 

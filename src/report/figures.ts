@@ -3,6 +3,7 @@
  * Every axis title carries its unit; colours come from the theme so a policy looks the same everywhere.
  */
 import { InputError } from '../common/errors.js';
+import { percentile } from '../common/stats.js';
 import {
   BALANCER_LABELS,
   MODEL_SHORT_NAMES,
@@ -155,6 +156,11 @@ function colorEncoding(scale: FixedColorScale, field: string, title: string): Re
 /** Room per bar in grouped bar charts (px): groups of 3-4 bars are ~40-55 px wide. */
 const BAR_STEP = 12;
 
+/** Room per bar when a group has `bars` bars: BAR_STEP, widened so that a group is at least 36 px wide. */
+function barStep(bars: number): number {
+  return Math.max(BAR_STEP, Math.ceil(36 / Math.max(1, bars)));
+}
+
 function spec(body: Record<string, unknown>): VegaLiteSpec {
   return { $schema: SCHEMA, config: THEME_CONFIG, ...body } as unknown as VegaLiteSpec;
 }
@@ -221,7 +227,7 @@ function groupedPolicyBars(
   return {
     mark: { type: 'bar' },
     encoding: {
-      x: combinationAxis(data.order, BAR_STEP * data.color.domain.length),
+      x: combinationAxis(data.order, barStep(data.color.domain.length) * data.color.domain.length),
       xOffset: { field: 'policy', type: 'nominal', sort: data.color.domain },
       y: { field: 'value', type: 'quantitative', title: yTitle, axis: { format: yFormat } },
       color: colorEncoding(data.color, 'policy', 'policy'),
@@ -231,7 +237,7 @@ function groupedPolicyBars(
         { field: 'value', type: 'quantitative', title: yTitle, format: yFormat },
       ],
     },
-    width: { step: BAR_STEP, for: 'offset' },
+    width: { step: barStep(data.color.domain.length), for: 'offset' },
     height: 280,
   };
 }
@@ -256,7 +262,7 @@ export function predictionErrorSpec(rows: readonly PredictionErrorRow[], text: F
     data: { values },
     mark: { type: 'bar' },
     encoding: {
-      x: combinationAxis(order, BAR_STEP * color.domain.length),
+      x: combinationAxis(order, barStep(color.domain.length) * color.domain.length),
       xOffset: { field: 'predictor', type: 'nominal', sort: color.domain },
       y: { field: 'mape', type: 'quantitative', title: 'prediction error, MAPE (%)', axis: { format: '.0f' } },
       color: colorEncoding(color, 'predictor', 'predictor'),
@@ -266,7 +272,7 @@ export function predictionErrorSpec(rows: readonly PredictionErrorRow[], text: F
         { field: 'mape', type: 'quantitative', title: 'MAPE (%)', format: '.2f' },
       ],
     },
-    width: { step: BAR_STEP, for: 'offset' },
+    width: { step: barStep(color.domain.length), for: 'offset' },
     height: 260,
   });
 }
@@ -427,16 +433,16 @@ export function ecdfPoints(samples: readonly number[], maxPoints = 200): { x: nu
   return points;
 }
 
+/** 99th percentile with linear interpolation (numpy's default, as every other p99 of the project). */
 function percentile99(samples: readonly number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)];
+  return percentile(samples, 99);
 }
 
 /**
  * The motivation figure: latency CDF of one model running alone and beside each other model. The
  * legend gives each series' 99th percentile.
  */
-export function latencyCdfSpec(foreground: string, series: readonly LatencySamples[], text: FigureText = {}): VegaLiteSpec {
+export function latencyCdfSpec(foreground: string, series: readonly LatencySamples[], text: FigureText & { logX?: boolean } = {}): VegaLiteSpec {
   requireRows(series, 'latency CDF figure');
   const values: { series: string; latencyMs: number; p: number }[] = [];
   const names: string[] = [];
@@ -459,7 +465,9 @@ export function latencyCdfSpec(foreground: string, series: readonly LatencySampl
       {
         mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
         encoding: {
-          x: { field: 'latencyMs', type: 'quantitative', title: `${fg} query latency (ms)`, scale: { zero: false } },
+          x: text.logX
+            ? { field: 'latencyMs', type: 'quantitative', title: `${fg} query latency (ms, log scale)`, scale: { type: 'log' }, axis: { format: '~g' } }
+            : { field: 'latencyMs', type: 'quantitative', title: `${fg} query latency (ms)`, scale: { zero: false } },
           y: { field: 'p', type: 'quantitative', title: 'fraction of queries (CDF)', scale: { domain: [0, 1] }, axis: { format: '.1f' } },
           color: { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: colors }, sort: names, legend: { orient: 'right', direction: 'vertical', offset: 40 } },
           order: { field: 'p', type: 'quantitative' },
