@@ -91,11 +91,14 @@ if [[ -d $RUN && -n "$(ls -A "$RUN")" ]]; then echo "results folder $RUN is not 
 mkdir -p "$RUN/logs" "$RUN/raw"
 MODELS_DIR="${MODELS_DIR:-$([[ $QUICK == 1 ]] && echo "$RUN/models" || echo "$ROOT/models")}"
 say() { printf '[7.6_cluster] %s\n' "$*" >&2; }
+# The CLI as a command array (not a function), so that `"${ABACUS[@]}" ... &` leaves the node process's own
+# id in $! and stopping it reaches the server itself.
 if [[ -f "$ROOT/dist/cli.js" && -z "$(find "$ROOT/src" -name '*.ts' -newer "$ROOT/dist/cli.js" -print -quit)" ]]; then
-  abacus() { node "$ROOT/dist/cli.js" "$@"; }
+  ABACUS=(node "$ROOT/dist/cli.js")
 else
-  abacus() { node --import tsx "$ROOT/src/cli.ts" "$@"; }
+  ABACUS=(node --import tsx "$ROOT/src/cli.ts")
 fi
+abacus() { "${ABACUS[@]}" "$@"; }
 helper() { node --import tsx "$HERE/cluster.ts" "$@"; }
 
 # Processes this script started, stopped by their ids on exit (never by name).
@@ -128,7 +131,7 @@ start_nodes() {
   local tag=$1 i pid port
   NODE_URLS=""; NODE_PIDS=()
   for ((i = 0; i < NODES; i++)); do
-    abacus serve --comb ${MODELS//,/ } --policy abacus --abandon --predictor "$PREDICTOR" --qos "$QOS" --ep "$EP" --threads "$THREADS" \
+    "${ABACUS[@]}" serve --comb ${MODELS//,/ } --policy abacus --abandon --predictor "$PREDICTOR" --qos "$QOS" --ep "$EP" --threads "$THREADS" \
       --scale "$SCALE" --models-dir "$MODELS_DIR" --batch-sizes "$BATCH_SIZES" --seq-lens "$SEQ_LENS" --listen 127.0.0.1:0 --json \
       >"$RUN/logs/$tag-node$i.out" 2>"$RUN/logs/$tag-node$i.err" &
     pid=$!; PIDS+=("$pid"); NODE_PIDS+=("$pid")
@@ -142,7 +145,7 @@ start_nodes() {
 # start_balancer <tag> <policy>: sets BALANCER_URL and BALANCER_PID.
 start_balancer() {
   local tag=$1 policy=$2 port
-  abacus balance --listen 127.0.0.1:0 --nodes "$NODE_URLS" --policy "$policy" --seed "$SEED" --timeout "$TIMEOUT" --json \
+  "${ABACUS[@]}" balance --listen 127.0.0.1:0 --nodes "$NODE_URLS" --policy "$policy" --seed "$SEED" --timeout "$TIMEOUT" --json \
     >"$RUN/logs/$tag-balancer.out" 2>"$RUN/logs/$tag-balancer.err" &
   BALANCER_PID=$!; PIDS+=("$BALANCER_PID")
   port=$(port_of "$RUN/logs/$tag-balancer.err" "$BALANCER_PID") || { echo "the balancer did not start" >&2; exit 1; }

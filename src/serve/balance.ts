@@ -5,10 +5,11 @@
  *
  * - `random`: a uniformly random node (seeded). The original Abacus cluster balancer.
  * - `least-loaded`: the node with the fewest requests this balancer has in flight there.
- * - `headroom`: the node where the request is predicted to finish first: the node's reported backlog for
- *   the model (`GET /v2/abacus/status`, polled, aged by the time since the report) plus the predicted
- *   solo time of what this balancer sent there since, plus the request's own solo time. Nodes without a
- *   predictor report no backlog; the choice then falls back to least-loaded.
+ * - `headroom`: the node where the request is predicted to finish first: the work ahead of it (the
+ *   larger of the node's reported backlog for the model, `GET /v2/abacus/status` polled and aged, plus
+ *   what this balancer sent there since; and what this balancer has in flight there), plus the request's
+ *   own predicted solo time. Nodes without a predictor report no backlog; the choice then falls back to
+ *   least-loaded.
  * - `clock`: the original's emulation of Clockwork: every node runs one request at a time; a request waits
  *   (first come, first served) for an idle node and is answered 429 when its headroom (its QoS) runs out
  *   while it waits. A request that got a node runs to completion whatever its remaining headroom.
@@ -59,6 +60,8 @@ interface NodeState {
   outstanding: number;
   /** The most it ever had in flight there at once. */
   maxOutstanding: number;
+  /** Requests in flight there, by model. */
+  outstandingByModel: Map<string, number>;
   forwarded: number;
   report: NodeReport | null;
   /** Requests sent since the last report, by model. */
@@ -107,7 +110,7 @@ export class Balancer {
   private rotate = 0;
 
   private constructor(private readonly options: BalancerOptions, private readonly models: Map<string, RemoteModel>, private readonly defaultQos: Map<string, number>) {
-    this.nodes = options.nodes.map((url, index) => ({ index, url, agent: keepAliveAgent(512), outstanding: 0, maxOutstanding: 0, forwarded: 0, report: null, sentSinceReport: new Map(), busy: false, polling: false }));
+    this.nodes = options.nodes.map((url, index) => ({ index, url, agent: keepAliveAgent(512), outstanding: 0, maxOutstanding: 0, outstandingByModel: new Map(), forwarded: 0, report: null, sentSinceReport: new Map(), busy: false, polling: false }));
     this.rng = new Rng(options.seed ?? 0);
     const registers = [this.registry];
     this.requests = new Counter({ name: 'abacus_balancer_requests_total', help: 'Requests by node (or none) and HTTP status class', labelNames: ['node', 'outcome'], registers });
@@ -309,19 +312,26 @@ export class Balancer {
     return ordered.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
   }
 
-  /** When a request of `model` sent to `node` now is predicted to finish (ms from now); null without a prediction. */
+  /**
+   * When a request of `model` sent to `node` now is predicted to finish (ms from now); null without a
+   * prediction. The wait is the larger of two estimates of the work ahead of it: the node's last report
+   * (aged by the time since) plus what this balancer sent there since, and what this balancer has in
+   * flight there (known exactly; reports lag by up to the poll period). Work counts at the models'
+   * predicted solo latencies; nodes whose policy overlaps services (abacus, concurrent) count only the
+   * request's own model.
+   */
   private predictedFinishMs(node: NodeState, model: string): number | null {
     const report = node.report;
     const mine = report?.perModel[model];
     if (!report || !mine || mine.backlogMs === null || mine.soloMs === null) return null;
-    const aged = Math.max(0, mine.backlogMs - (performance.now() - report.atMs));
     const serial = report.policy === 'fcfs' || report.policy === 'edf' || report.policy === 'sjf';
-    let added = 0;
-    for (const [m, count] of node.sentSinceReport) {
-      if (!serial && m !== model) continue;
-      added += count * (report.perModel[m]?.soloMs ?? mine.soloMs);
-    }
-    return aged + added + mine.soloMs;
+    const work = (counts: Map<string, number>): number => {
+      let ms = 0;
+      for (const [m, count] of counts) if (serial || m === model) ms += count * (report.perModel[m]?.soloMs ?? mine.soloMs ?? 0);
+      return ms;
+    };
+    const reported = Math.max(0, mine.backlogMs - (performance.now() - report.atMs)) + work(node.sentSinceReport);
+    return Math.max(reported, work(node.outstandingByModel)) + mine.soloMs;
   }
 
   /** clock: wait (FIFO) for an idle node until the headroom runs out; null when it ran out or the client left. */
@@ -374,6 +384,7 @@ export class Balancer {
   private async forward(node: NodeState, model: string, req: IncomingMessage, res: ServerResponse, body: Buffer, signal: AbortSignal): Promise<void> {
     node.outstanding++;
     node.maxOutstanding = Math.max(node.maxOutstanding, node.outstanding);
+    node.outstandingByModel.set(model, (node.outstandingByModel.get(model) ?? 0) + 1);
     node.forwarded++;
     node.sentSinceReport.set(model, (node.sentSinceReport.get(model) ?? 0) + 1);
     const t0 = performance.now();
@@ -395,6 +406,7 @@ export class Balancer {
       sendJson(res, 503, { error: `node ${node.index} (${node.url.href}): ${errorMessage(err)}`, forward_ms: round3(performance.now() - t0) });
     } finally {
       node.outstanding--;
+      node.outstandingByModel.set(model, (node.outstandingByModel.get(model) ?? 1) - 1);
       if (this.options.policy === 'clock') this.release(node);
     }
   }
