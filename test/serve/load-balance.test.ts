@@ -1,9 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AnalyticLatencyModel, generateTrace, type TraceQuery } from '../../src/controller/index.js';
 import { Balancer, BALANCE_POLICIES, listModels, modelMetadata, parseServerUrl, runLoad, type OnlineServer, type RemoteModel } from '../../src/serve/index.js';
 import { runCli, startCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tiny-model.js';
 import { baseUrl, getJson, startTestServer } from './helpers.js';
 
 let nodes: OnlineServer[] = [];
@@ -96,6 +99,22 @@ test('the abacus load and abacus balance commands: the summary as JSON, SIGTERM 
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
+  // trace-driven: the trace's requests, at its times, with its QoS
+  const dir = tempDir();
+  const tracePath = join(dir, 'trace.csv');
+  writeFileSync(tracePath, 'arrival_ms,model,batch,seq,qos_ms\n0,resnet50,1,0,2000\n50,bert,2,8,\n120,resnet50,2,0,1\n');
+  const traced = startCli(['load', '--url', baseUrl(nodes[0]!), '--trace', tracePath, '--json', '--out', join(dir, 'out')]);
+  let tracedOut = '';
+  traced.stdout?.on('data', (c: Buffer) => (tracedOut += c.toString('utf8')));
+  const [tracedCode] = (await once(traced, 'exit')) as [number | null];
+  assert.equal(tracedCode, 0);
+  const t = JSON.parse(tracedOut) as { sent: number; completed: number; rejected: number; late: number };
+  assert.equal(t.sent, 3);
+  assert.equal(t.completed + t.rejected, 3);
+  assert.ok(t.rejected + t.late >= 1, 'the 1 ms QoS is missed');
+  const csv = readFileSync(join(dir, 'out', 'requests.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv.length, 4);
+  assert.match(csv[2] as string, /^"q1","bert",2,8,3000,50,/);
   const bad = runCli(['load', '--url', 'http://127.0.0.1:1', '--rate', '5']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--rate and --duration go together|give either/);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GroupMember, LatencyModel } from '../../src/controller/index.js';
-import { baseUrl, counterValues, getJson, inferBody, postJson, seededInputs, startTestServer, tinyZoo } from './helpers.js';
+import { baseUrl, binaryInferBody, counterValues, getJson, inferBody, postJson, seededInputs, startTestServer, tinyZoo } from './helpers.js';
 
 test('a full queue answers 429 at once and every request is accounted for', async () => {
   const zoo = await tinyZoo();
@@ -88,5 +88,38 @@ test('a killed service host is restarted: its request gets 503, later requests s
     const summary = await server.drain();
     assert.ok(summary.failed >= 1);
     assert.equal(summary.completed + summary.dropped + summary.failed, summary.issued);
+  }
+});
+
+test('a request whose client went away is dropped, and counted as cancelled', async () => {
+  const zoo = await tinyZoo();
+  const server = await startTestServer({ batchSizes: [32] });
+  const url = baseUrl(server);
+  try {
+    // binary bodies: submitting is quick, running is not (fcfs, one batch-32 query after another)
+    const { body, headerLength } = binaryInferBody(seededInputs(zoo.models[0]!.manifest, 32, 0), ['output']);
+    const n = 24;
+    const controllers = Array.from({ length: n }, () => new AbortController());
+    const replies = controllers.map((c) =>
+      fetch(`${url}/v2/models/resnet50/infer`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) }, signal: c.signal })
+        .then(async (r) => (await r.arrayBuffer(), r.status), () => 'aborted' as const),
+    );
+    for (let i = 0; i < 1000 && (server.status().queue?.submitted ?? 0) < n; i++) await new Promise((r) => setTimeout(r, 2));
+    assert.equal(server.status().queue?.submitted, n);
+    for (const c of controllers.slice(n - 8)) c.abort();
+    const statuses = await Promise.all(replies);
+    assert.deepEqual(statuses.slice(n - 8), new Array(8).fill('aborted'));
+    for (let i = 0; i < 500 && (server.status().queue?.queued ?? 1) > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const metrics = counterValues(await (await fetch(`${url}/metrics`)).text(), 'abacus_requests_total');
+    const cancelled = metrics.get('model="resnet50",outcome="cancelled"') ?? 0;
+    const ok = metrics.get('model="resnet50",outcome="ok"') ?? 0;
+    assert.ok(cancelled >= 1, `cancelled ${cancelled}`);
+    assert.equal(ok + cancelled, n, 'an aborted request already running completes (its answer goes nowhere), the others are dropped');
+    const summary = await server.drain();
+    assert.equal(summary.issued, n);
+    assert.equal(summary.dropped, cancelled);
+    assert.equal(summary.completed, ok);
+  } finally {
+    await server.drain();
   }
 });
