@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { writeJsonAtomic, ensureDir } from '../common/fsutil.js';
 import { collectProvenance, type Provenance } from '../common/provenance.js';
 import { InputError } from '../common/errors.js';
-import { Executor, type ExecutionProviderName } from '../executor/index.js';
+import { Executor, balancedOperatorCuts, type ExecutionProviderName } from '../executor/index.js';
 import {
   runServing, simulateServing, latencyFromModel, openRunLog, findPeakLoad, generateTrace,
   type LatencyModel, type PolicyName, type RunSummary, type TraceQuery, type LoadSpec, type PeakResult,
@@ -32,6 +32,8 @@ export interface ServeRunOptions {
   /** Simulation: relative noise of the simulated latencies. */
   noise?: number;
   onPolicy?: (policy: PolicyName, summary: RunSummary) => void;
+  /** Serve on these already-started services (kept running afterwards) instead of starting new ones. */
+  executor?: Executor;
 }
 
 export interface ServeRunResult {
@@ -39,7 +41,7 @@ export interface ServeRunResult {
   provenance: Provenance;
 }
 
-/** Start one executor service per model and warm every session of the plan for the batch sizes used. */
+/** Start one executor service per model and warm every session of the plan at every shape the trace uses. */
 export async function startServices(models: ServeRunOptions['models'], ep: ExecutionProviderName, threads: number, seed: number, trace: readonly TraceQuery[]): Promise<Executor> {
   const ex = new Executor();
   try {
@@ -47,10 +49,18 @@ export async function startServices(models: ServeRunOptions['models'], ep: Execu
       await ex.addService({ name: m.manifest.name, modelDir: m.dir, ep, intraOpThreads: threads, seed }, models.length);
       const used = new Set(trace.filter((q) => q.model === m.manifest.name).map((q) => `${q.batch}x${q.seq}`));
       let first = true;
+      const L = m.manifest.operators.length;
+      // every session of the plan runs once at every shape served: the first run at a new shape is slow
+      const warmCuts = [[0, L], balancedOperatorCuts(m.manifest.operators.map((o) => o.flops), 4), Array.from({ length: L + 1 }, (_, i) => i)];
+      let w = 0;
       for (const key of used) {
         const [batch, seq] = key.split('x').map(Number) as [number, number];
         await ex.prepare(m.manifest.name, batch, seq, [], first);
         first = false;
+        for (const cuts of warmCuts) {
+          const queryId = `warmup-${w++}`;
+          for (let i = 0; i + 1 < cuts.length; i++) await ex.runGroup([{ service: m.manifest.name, queryId, start: cuts[i]!, end: cuts[i + 1]!, batch, seq }]);
+        }
       }
     }
     return ex;
@@ -67,7 +77,8 @@ export async function serveRun(opts: ServeRunOptions): Promise<ServeRunResult> {
   for (const p of opts.policies) {
     if ((p === 'sjf' || p === 'abacus') && !opts.latencyModel) throw new InputError(`policy ${p} needs a predictor (--predictor, or a bundle under data/predictor/)`);
   }
-  const ex = opts.simulate ? null : await startServices(opts.models, opts.ep, opts.intraOpThreads, opts.seed, opts.trace);
+  const owned = !opts.simulate && !opts.executor;
+  const ex = opts.simulate ? null : opts.executor ?? (await startServices(opts.models, opts.ep, opts.intraOpThreads, opts.seed, opts.trace));
   try {
     for (const policy of opts.policies) {
       const log = opts.out ? openRunLog({ path: join(opts.out, `${policy}.queries.csv`), format: 'csv', groupsPath: join(opts.out, `${policy}.groups.ndjson`) }) : undefined;
@@ -104,7 +115,7 @@ export async function serveRun(opts: ServeRunOptions): Promise<ServeRunResult> {
       opts.onPolicy?.(policy, summary);
     }
   } finally {
-    await ex?.shutdown();
+    if (owned) await ex?.shutdown();
   }
   if (opts.out) writeJsonAtomic(join(opts.out, 'summary.json'), { summaries, provenance, trace: { queries: opts.trace.length } });
   return { summaries, provenance };
@@ -113,6 +124,10 @@ export async function serveRun(opts: ServeRunOptions): Promise<ServeRunResult> {
 /** The highest Poisson load each policy sustains under the MLPerf server rule (bisection over runs). */
 export async function servePeak(opts: Omit<ServeRunOptions, 'trace'> & { load: Omit<LoadSpec, 'loadQps'>; lowQps: number; highQps: number; resolutionQps?: number; onPoint?: (policy: PolicyName, loadQps: number, summary: RunSummary) => void }): Promise<Record<string, PeakResult>> {
   const out: Record<string, PeakResult> = {};
+  // one set of services for every probe: starting them (and building their sessions) once, not per run
+  const probeTrace = generateTrace({ ...opts.load, loadQps: opts.highQps });
+  const executor = opts.simulate ? undefined : opts.executor ?? (await startServices(opts.models, opts.ep, opts.intraOpThreads, opts.seed, probeTrace));
+  try {
   for (const policy of opts.policies) {
     out[policy] = await findPeakLoad({
       lowQps: opts.lowQps,
@@ -120,12 +135,15 @@ export async function servePeak(opts: Omit<ServeRunOptions, 'trace'> & { load: O
       ...(opts.resolutionQps !== undefined ? { resolutionQps: opts.resolutionQps } : {}),
       evaluate: async (loadQps) => {
         const trace = generateTrace({ ...opts.load, loadQps });
-        const r = await serveRun({ ...opts, policies: [policy], trace, out: null });
+        const r = await serveRun({ ...opts, policies: [policy], trace, out: null, ...(executor ? { executor } : {}) });
         const s = r.summaries[0]!;
         opts.onPoint?.(policy, loadQps, s);
         return s;
       },
     });
+  }
+  } finally {
+    if (executor && !opts.executor) await executor.shutdown();
   }
   return out;
 }
