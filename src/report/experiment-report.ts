@@ -3,7 +3,8 @@
  * the Vega-Lite spec) and a report section with the paper's numbers beside ours. `finishRun` is what a
  * run script calls last; `writeExperimentsReport` is `abacus report`.
  */
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { InputError } from '../common/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../common/fsutil.js';
@@ -38,6 +39,7 @@ import { renderVegaLite, type VegaLiteSpec } from './render.js';
 import { writeReport, type ReportFigure, type ReportSection, type ReportTable, type TableCell, type WrittenReport } from './report.js';
 import { POLICY_LABELS, PREDICTOR_LABELS } from './theme.js';
 import {
+  RUN_FORMAT,
   SECTION_TITLES,
   SUMMARY_FORMAT,
   completionGainPct,
@@ -119,6 +121,8 @@ const policyLabel = (p: ServingRow['policy']): string => POLICY_LABELS[p];
 
 // ---------------------------------------------------------------------------------------------------
 // Tables
+
+const MOTIVATION_COLUMNS = ['background', 'queries', 'min_ms', 'p50_ms', 'p99_ms', 'max_ms', 'p99_over_p50', 'paper_p50_ms', 'paper_p99_ms'] as const;
 
 const SERVING_COLUMNS = [
   'study', 'combination', 'policy', 'qos_ms', 'load_qps', 'issued', 'completed', 'ok', 'late', 'dropped', 'failed', 'violation_pct',
@@ -243,9 +247,17 @@ function peakFigure(name: string, title: string, rows: readonly PeakRow[], sub: 
     title,
     caption:
       'Highest Poisson load (bisection over runs of the same seeded trace) at which p99 ≤ QoS and at most 1 % of the queries violate (MLPerf server rule).' +
-      (below.length ? ` Drawn at 0: failed even at the bottom of the search range (${below.join(', ')}).` : '') +
-      (above.length ? ` At least this much: passed at the top of the search range (${above.join(', ')}).` : ''),
-    spec: peakThroughputSpec(rows.map((r) => ({ combination: r.combination, policy: r.policy, peakQps: r.peakQps ?? 0 })), { title, subtitle: sub }),
+      (below.length ? ` Marked "< load" at 0: failed even at the lowest load probed (${below.join(', ')}).` : '') +
+      (above.length ? ` Marked "≥": passed at the top of the search range, so the peak is at least that (${above.join(', ')}).` : ''),
+    spec: peakThroughputSpec(
+      rows.map((r) => ({
+        combination: r.combination,
+        policy: r.policy,
+        peakQps: r.peakQps ?? 0,
+        ...(r.peakQps === null ? { note: `< ${Math.round(r.failQps ?? r.lowQps ?? 0)}` } : r.failQps === null ? { note: '≥' } : {}),
+      })),
+      { title, subtitle: sub },
+    ),
   };
 }
 
@@ -484,17 +496,22 @@ function buildMotivation(s: ExperimentSummary): void {
     caption: 'Empirical CDF of the foreground query latency (start signal to finish); the legend gives each series\' 99th percentile.',
     spec: latencyCdfSpec(m.foreground, m.series.map((x) => ({ background: x.background, latenciesMs: x.latenciesMs })), { title: `Latency of ${fg} alone and beside another model`, subtitle: sub, logX: spread > 8 }),
   });
-  const paper = m.foreground === 'resnet152' ? PAPER_MOTIVATION_RESNET152_MS : null;
   s.tables.push({
-    title: `${fg} latency (ms)${paper ? '; paper: A100, batch 16' : ''}`,
+    title: `${fg} latency (ms)${m.foreground === 'resnet152' ? '; paper: A100, batch 16' : ''}`,
     columns: ['beside', 'queries', 'min', 'p50', 'p99', 'max', 'p99 / p50', 'paper p50', 'paper p99'],
-    rows: m.series.map((x) => {
-      const p50 = percentile(x.latenciesMs, 50);
-      const p99 = percentile(x.latenciesMs, 99);
-      const ref = x.background ? paper?.[x.background] : undefined;
-      return [x.background ?? 'nothing (alone)', x.latenciesMs.length, Math.min(...x.latenciesMs), p50, p99, Math.max(...x.latenciesMs), p99 / p50, ref?.p50 ?? null, ref?.p99 ?? null];
-    }),
+    rows: motivationRows(m),
     digits: 2,
+  });
+}
+
+/** Per series: background, queries, min, p50, p99, max, p99 / p50, and the paper's p50 and p99 (ResNet-152). */
+function motivationRows(m: MotivationFile): TableCell[][] {
+  const paper = m.foreground === 'resnet152' ? PAPER_MOTIVATION_RESNET152_MS : null;
+  return m.series.map((x) => {
+    const p50 = percentile(x.latenciesMs, 50);
+    const p99 = percentile(x.latenciesMs, 99);
+    const ref = x.background ? paper?.[x.background] : undefined;
+    return [x.background ?? 'nothing (alone)', x.latenciesMs.length, Math.min(...x.latenciesMs), p50, p99, Math.max(...x.latenciesMs), p99 / p50, ref?.p50 ?? null, ref?.p99 ?? null];
   });
 }
 
@@ -606,10 +623,8 @@ export function writeSummaryFiles(s: ExperimentSummary): { csvPath: string; json
   const extra: string[] = [];
   if (s.serving.length) writeFileAtomic(csvPath, csvOf(SERVING_COLUMNS, s.serving.map(servingCells)));
   else if (s.prediction.length) writeFileAtomic(csvPath, csvOf(['predictor', 'combination', 'scope', 'mape_pct', 'mae_ms', 'n'], s.prediction.map((r) => [r.predictor, r.combination, r.scope, r.mapePct, r.maeMs, r.n])));
-  else if (s.motivation) {
-    const t = s.tables[0];
-    if (t) writeFileAtomic(csvPath, csvOf(['background', 'queries', 'min_ms', 'p50_ms', 'p99_ms', 'max_ms', 'p99_over_p50', 'paper_p50_ms', 'paper_p99_ms'], t.rows));
-  } else writeFileAtomic(csvPath, csvOf(['note'], [['no results']]));
+  else if (s.motivation) writeFileAtomic(csvPath, csvOf(MOTIVATION_COLUMNS, motivationRows(s.motivation)));
+  else writeFileAtomic(csvPath, csvOf(['note'], [['no results']]));
   if (s.peaks.length) {
     const p = join(s.dir, 'peak.csv');
     writeFileAtomic(p, csvOf(['combination', 'policy', 'peak_qps', 'fail_qps', 'runs', 'low_qps', 'high_qps'], s.peaks.map((r) => [r.combination, r.policy, r.peakQps, r.failQps, r.runs, r.lowQps, r.highQps])));
@@ -629,7 +644,7 @@ export function writeSummaryFiles(s: ExperimentSummary): { csvPath: string; json
     averages: [...new Set(s.serving.map((r) => r.study))].map((study) => ({ study, policies: policyAverages(s.serving.filter((r) => r.study === study)) })),
     peaks: s.peaks,
     prediction: s.prediction,
-    motivation: s.motivation ? s.tables[0]?.rows ?? null : null,
+    motivation: s.motivation ? motivationRows(s.motivation).map((r) => Object.fromEntries(MOTIVATION_COLUMNS.map((c, i) => [c, r[i] ?? null]))) : null,
     paper: s.paper,
     steps: s.steps,
     runProvenance: s.run.provenance,
@@ -664,6 +679,27 @@ export function sectionOf(s: ExperimentSummary, figures: readonly ReportFigure[]
 }
 
 /**
+ * A results folder another script wrote in its own format (a run.json without `format`, e.g.
+ * experiments/7.6_cluster): its figures as drawn (every figures/*.svg with its PNG) and its run.json.
+ */
+function foreignSection(dir: string, run: Record<string, unknown>): ReportSection {
+  const figuresDir = join(dir, 'figures');
+  const figures: ReportFigure[] = existsSync(figuresDir)
+    ? readdirSync(figuresDir)
+        .filter((f) => f.endsWith('.svg') && existsSync(join(figuresDir, f.replace(/\.svg$/, '.png'))))
+        .sort()
+        .map((f) => ({ title: f.replace(/\.svg$/, ''), svgPath: join(figuresDir, f), pngPath: join(figuresDir, f.replace(/\.svg$/, '.png')) }))
+    : [];
+  const section = typeof run.section === 'string' ? run.section : basename(dirname(dirname(dir)));
+  return {
+    heading: `${section} (results folder ${basename(dir)})`,
+    text: `Written by experiments/${section}/run.sh in its own format: its figures as that script drew them, and its run.json. See ${dir} for its summaries.`,
+    figures,
+    tables: [{ title: 'run.json', columns: ['field', 'value'], rows: Object.entries(run).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : (v as TableCell)]) }],
+  };
+}
+
+/**
  * `abacus report`: one HTML page and one Markdown file with every figure and table of the given results
  * folders (each searched for runs), their provenance, and the paper's numbers beside ours.
  */
@@ -673,6 +709,11 @@ export async function writeExperimentsReport(paths: readonly string[], outDir: s
   const sections: ReportSection[] = [];
   const used = new Set<string>();
   for (const dir of runs) {
+    const raw = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
+    if (raw.format !== RUN_FORMAT) {
+      sections.push(foreignSection(dir, raw));
+      continue;
+    }
     const run = readRunInfo(dir);
     let key = `${run.section}-${run.runId}`;
     for (let i = 2; used.has(key); i++) key = `${run.section}-${run.runId}-${i}`;

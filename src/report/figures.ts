@@ -61,6 +61,8 @@ export interface PeakThroughputRow {
   combination: string;
   policy: PolicyName;
   peakQps: number;
+  /** Short text written above the bar, e.g. "< 147" when even the lowest load probed failed. */
+  note?: string;
 }
 
 /** Queries completed in a run at a load above capacity. */
@@ -321,10 +323,27 @@ export function violationRatioSpec(rows: readonly ViolationRow[], text: FigureTe
 export function peakThroughputSpec(rows: readonly PeakThroughputRow[], text: FigureText = {}): VegaLiteSpec {
   requireRows(rows, 'peak throughput figure');
   const data = policyData(rows, (r) => r.peakQps, 'peak throughput');
+  const bars = groupedPolicyBars(data, 'peak throughput (queries/s)', ',.0f');
+  if (!rows.some((r) => r.note)) {
+    return spec({ title: titleOf(text, 'Peak throughput that meets the QoS target'), data: { values: data.values }, ...bars });
+  }
+  // notes ride on the bars: same x, offset and height, written upwards from the bar's top
+  const values = data.values.map((v, i) => ({ ...v, note: rows[i]?.note ?? '' }));
+  const { width, height, ...barLayer } = bars;
+  const encoding = barLayer.encoding as Record<string, unknown>;
   return spec({
     title: titleOf(text, 'Peak throughput that meets the QoS target'),
-    data: { values: data.values },
-    ...groupedPolicyBars(data, 'peak throughput (queries/s)', ',.0f'),
+    width,
+    height,
+    data: { values },
+    layer: [
+      barLayer,
+      {
+        transform: [{ filter: "datum.note !== ''" }],
+        mark: { type: 'text', angle: 270, align: 'left', baseline: 'middle', dx: 4, fontSize: 11, color: '#333333' },
+        encoding: { x: encoding.x, xOffset: encoding.xOffset, y: { field: 'value', type: 'quantitative' }, text: { field: 'note' } },
+      },
+    ],
   });
 }
 
@@ -466,7 +485,7 @@ export function latencyCdfSpec(foreground: string, series: readonly LatencySampl
         mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
         encoding: {
           x: text.logX
-            ? { field: 'latencyMs', type: 'quantitative', title: `${fg} query latency (ms, log scale)`, scale: { type: 'log' }, axis: { format: '~g' } }
+            ? { field: 'latencyMs', type: 'quantitative', title: `${fg} query latency (ms, log scale)`, scale: { type: 'log', nice: false }, axis: { format: '~g' } }
             : { field: 'latencyMs', type: 'quantitative', title: `${fg} query latency (ms)`, scale: { zero: false } },
           y: { field: 'p', type: 'quantitative', title: 'fraction of queries (CDF)', scale: { domain: [0, 1] }, axis: { format: '.1f' } },
           color: { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: colors }, sort: names, legend: { orient: 'right', direction: 'vertical', offset: 40 } },
