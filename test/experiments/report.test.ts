@@ -96,18 +96,25 @@ test('abacus report: one HTML and one Markdown page with figures, tables, proven
   const dirB = join(root, 'two', 'b');
   makeRun(dirA);
   makeRun(dirB);
+  // a folder another script wrote in its own format: its figures and run.json are shown as they are
+  const foreign = join(root, 'two', 'c');
+  mkdirSync(join(foreign, 'figures'), { recursive: true });
+  writeFileSync(join(foreign, 'run.json'), JSON.stringify({ section: '7.6_cluster', nodes: 4 }));
+  writeFileSync(join(foreign, 'figures', 'cluster.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect id="r" width="5" height="5"/></svg>');
+  writeFileSync(join(foreign, 'figures', 'cluster.png'), 'png');
   const out = join(root, 'report');
   const r = runCli(['report', join(root, 'two'), '--out', out, '--title', 'Test report']);
   assert.equal(r.code, 0, r.stderr);
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   const md = readFileSync(join(out, 'report.md'), 'utf8');
   assert.match(html, /<h1>Test report<\/h1>/);
-  assert.equal((html.match(/<svg role="img"/g) ?? []).length, 4, 'two runs, two figures each (tail and violations)');
+  assert.equal((html.match(/<svg role="img"/g) ?? []).length, 5, 'two runs, two figures each (tail and violations), and the foreign one');
+  assert.ok(html.includes('7.6_cluster (results folder c)'));
   for (const text of ['99th-percentile latency / QoS per pair', 'QoS violations per pair', 'Run provenance', 'Ours beside the paper', 'a100-2in7-qos', 'QoS targets and loads', 'Res50+VGG16']) {
     assert.ok(html.includes(text), `HTML has '${text}'`);
   }
   const pngs = [...md.matchAll(/!\[[^\]]*\]\(([^)]+\.png)\)/g)].map((m) => m[1]!);
-  assert.equal(pngs.length, 4);
+  assert.equal(pngs.length, 5);
   for (const p of pngs) assert.ok(existsSync(join(out, decodeURI(p))), `${p} exists`);
   assert.equal(runCli(['report', join(root, 'nothing-here'), '--out', join(root, 'r3')]).code, 2);
 });
