@@ -7,6 +7,7 @@ cd "$(dirname "$0")/../.."
 cli() { node dist/cli.js "$@"; }
 steps=${*:-bench profile-tiny profile-full train serve}
 set4=(resnet50 inception_v3 vgg16 bert)   # six pairs of four models with different shapes of cost
+mkdir -p data/profile data/predictor data/serve
 for step in $steps; do
   case "$step" in
     bench)
