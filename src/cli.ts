@@ -6,6 +6,8 @@ import { benchCommand } from './cli/bench.js';
 import { profileCommand } from './cli/profile.js';
 import { reportCommand } from './cli/report.js';
 import { quickstartCommand } from './cli/quickstart.js';
+import { splitCommand } from './cli/split.js';
+import { trainCommand } from './cli/train.js';
 import { serveCommand } from './cli/serve.js';
 import { loadCommand } from './cli/load.js';
 import { balanceCommand } from './cli/balance.js';
@@ -16,10 +18,12 @@ const program = new Command('abacus')
   .showHelpAfterError();
 
 program.addCommand(zooCommand());
+program.addCommand(splitCommand());
 program.addCommand(benchCommand());
 program.addCommand(profileCommand());
 program.addCommand(reportCommand());
 program.addCommand(quickstartCommand());
+program.addCommand(trainCommand());
 program.addCommand(serveCommand());
 program.addCommand(loadCommand());
 program.addCommand(balanceCommand());
