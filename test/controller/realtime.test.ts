@@ -25,6 +25,7 @@ test('serving in real time on the monotonic clock', async () => {
   assert.ok(wallMs >= 44 && wallMs < 5000, `took ${wallMs} ms`);
   for (const r of log.queries) {
     assert.ok((r.startMs as number) >= r.arrivalMs - 1e-6, 'no query starts before it arrives');
-    assert.ok((r.latencyMs as number) >= 3 - 0.01);
+    // the runner's groups are 3 ms timers; libuv may fire a timer up to ~1 ms early on performance.now()
+    assert.ok((r.latencyMs as number) >= 2, `latency ${r.latencyMs} ms covers the query's group`);
   }
 });
