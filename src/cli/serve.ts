@@ -77,8 +77,7 @@ export function serveCommand(): Command {
     .option('--drain-timeout <s>', 'online: give up draining after this long on SIGTERM (exit 1)', parseNumberOption('--drain-timeout', 1), 120)
     .action(
       action(async (opts) => {
-        const onlineOnly = [['--grpc', opts.grpc]] as const;
-        if (opts.listen === undefined) for (const [flag, v] of onlineOnly) if (v !== undefined) throw new InputError(`${flag} needs --listen`);
+        if (opts.listen === undefined && opts.grpc !== undefined) throw new InputError('--grpc needs --listen');
         if (opts.listen !== undefined) {
           if (opts.policy.length !== 1) throw new InputError(`--listen serves one policy, got ${opts.policy.join(', ')}`);
           if (opts.findPeak || opts.trace || opts.simulate) throw new InputError('--listen cannot be combined with --find-peak, --trace or --simulate');
