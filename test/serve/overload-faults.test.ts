@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
 import type { GroupMember, LatencyModel } from '../../src/controller/index.js';
+import { loadInferenceService } from '../../src/serve/index.js';
 import { baseUrl, binaryInferBody, counterValues, getJson, inferBody, postJson, seededInputs, startTestServer, tinyZoo } from './helpers.js';
 
 test('a full queue answers 429 at once and every request is accounted for', async () => {
@@ -32,8 +34,9 @@ test('a full queue answers 429 at once and every request is accounted for', asyn
 test('a request predicted to miss its QoS is answered 429 at once; with room it is served', async () => {
   const zoo = await tinyZoo();
   const slow: LatencyModel = { predictMs: (groups: readonly (readonly GroupMember[])[]) => Float64Array.from(groups, () => 5_000) };
-  const server = await startTestServer({ policy: 'fcfs', latencyModel: slow });
+  const server = await startTestServer({ policy: 'fcfs', latencyModel: slow, grpc: { host: '127.0.0.1', port: 0 } });
   const url = baseUrl(server);
+  const client = new (loadInferenceService())(`127.0.0.1:${server.grpcAddress!.port}`, grpc.credentials.createInsecure());
   try {
     const inputs = seededInputs(zoo.models[0]!.manifest, 1, 0);
     const t0 = performance.now();
@@ -45,7 +48,18 @@ test('a request predicted to miss its QoS is answered 429 at once; with room it 
     assert.equal(served.status, 200);
     const bad = await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs, { qos_ms: -5 }));
     assert.equal(bad.status, 400);
+    // over gRPC the same rejection is RESOURCE_EXHAUSTED
+    const code = await new Promise<number>((resolve) => {
+      const call = (client as unknown as Record<string, (req: unknown, cb: (err: grpc.ServiceError | null) => void) => void>).ModelInfer!;
+      call.call(client, {
+        model_name: 'resnet50', parameters: { qos_ms: { double_param: 100 } },
+        inputs: inputs.map((i) => ({ name: i.name, datatype: 'FP32', shape: i.shape })),
+        raw_input_contents: inputs.map((i) => Buffer.from(i.data.buffer, i.data.byteOffset, i.data.byteLength)),
+      }, (err) => resolve(err ? err.code : grpc.status.OK));
+    });
+    assert.equal(code, grpc.status.RESOURCE_EXHAUSTED);
   } finally {
+    client.close();
     const summary = await server.drain();
     assert.equal(summary.issued, 1, 'the rejected request was never issued');
   }
