@@ -21,9 +21,9 @@ import { InputError, errorMessage, exitCodeOf } from '../../src/common/errors.js
 import { writeFileAtomic, writeJsonAtomic } from '../../src/common/fsutil.js';
 import { collectProvenance } from '../../src/common/provenance.js';
 import { Rng } from '../../src/common/rng.js';
-import { percentileSorted, sortedCopy, mean } from '../../src/common/stats.js';
+import { mean } from '../../src/common/stats.js';
 import { formatTraceCsv, zooServices, type TraceQuery } from '../../src/controller/index.js';
-import { loadSteps, type LoadOutcome, type LoadRecord, type LoadStep } from '../../src/serve/load.js';
+import { loadSteps, windowStats, type LoadOutcome, type LoadRecord, type LoadStep, type WindowStats } from '../../src/serve/load.js';
 import { clusterTimeSeriesSpec, renderVegaLite, BALANCER_NAMES, type BalancerName, type ClusterStepRow, type OfferedLoadRow, type VegaLiteSpec } from '../../src/report/index.js';
 
 const HERE = new URL('.', import.meta.url);
@@ -136,33 +136,10 @@ function figureSpec(rows: readonly { balancer: string; row: Omit<ClusterStepRow,
   return spec as unknown as VegaLiteSpec;
 }
 
-interface BalancerTotals {
-  balancer: string;
-  sent: number;
-  ok: number;
-  late: number;
-  rejected: number;
-  failed: number;
-  throughputQps: number;
-  goodputQps: number;
-  p99Ms: number | null;
-  meanMs: number | null;
-  violationRatio: number;
-}
+type BalancerTotals = { balancer: string } & WindowStats;
 
 function totals(balancer: string, records: readonly LoadRecord[], seconds: number): BalancerTotals {
-  const count = (o: LoadOutcome): number => records.filter((r) => r.outcome === o).length;
-  const lat = sortedCopy(records.flatMap((r) => (r.latencyMs !== null ? [r.latencyMs] : [])));
-  const ok = count('ok');
-  const late = count('late');
-  const p99 = percentileSorted(lat, 99);
-  const m = mean(lat);
-  return {
-    balancer, sent: records.length, ok, late, rejected: count('rejected'), failed: count('failed'),
-    throughputQps: (ok + late) / seconds, goodputQps: ok / seconds,
-    p99Ms: Number.isFinite(p99) ? p99 : null, meanMs: Number.isFinite(m) ? m : null,
-    violationRatio: records.length > 0 ? (records.length - ok) / records.length : 0,
-  };
+  return { balancer, ...windowStats(records, seconds) };
 }
 
 const program = new Command('cluster');

@@ -264,6 +264,30 @@ export function summarizeLoad(records: readonly LoadRecord[], options: Pick<Load
 }
 
 /** Per-step numbers: each request in the step of its scheduled send time; latency without any cut-off. */
+/** Outcomes, rates and latencies of the requests of one time window of `seconds`. */
+export type WindowStats = Omit<LoadStep, 'step' | 'startS'>;
+
+export function windowStats(records: readonly LoadRecord[], seconds: number): WindowStats {
+  const latencies = sortedCopy(records.flatMap((r) => (r.latencyMs !== null ? [r.latencyMs] : [])));
+  const count = (o: LoadOutcome): number => records.filter((r) => r.outcome === o).length;
+  const ok = count('ok');
+  const late = count('late');
+  const p99 = percentileSorted(latencies, 99);
+  const m = mean(latencies);
+  return {
+    sent: records.length,
+    ok,
+    late,
+    rejected: count('rejected'),
+    failed: count('failed'),
+    throughputQps: (ok + late) / seconds,
+    goodputQps: ok / seconds,
+    p99Ms: Number.isFinite(p99) ? p99 : null,
+    meanMs: Number.isFinite(m) ? m : null,
+    violationRatio: records.length > 0 ? (records.length - ok) / records.length : 0,
+  };
+}
+
 export function loadSteps(records: readonly LoadRecord[], stepS: number): LoadStep[] {
   const stepMs = stepS * 1000;
   const byStep = new Map<number, LoadRecord[]>();
@@ -273,28 +297,7 @@ export function loadSteps(records: readonly LoadRecord[], stepS: number): LoadSt
     if (list) list.push(r);
     else byStep.set(k, [r]);
   }
-  return [...byStep.entries()].sort((a, b) => a[0] - b[0]).map(([step, list]) => {
-    const latencies = sortedCopy(list.flatMap((r) => (r.latencyMs !== null ? [r.latencyMs] : [])));
-    const count = (o: LoadOutcome): number => list.filter((r) => r.outcome === o).length;
-    const ok = count('ok');
-    const late = count('late');
-    const p99 = percentileSorted(latencies, 99);
-    const m = mean(latencies);
-    return {
-      step,
-      startS: step * stepS,
-      sent: list.length,
-      ok,
-      late,
-      rejected: count('rejected'),
-      failed: count('failed'),
-      throughputQps: (ok + late) / stepS,
-      goodputQps: ok / stepS,
-      p99Ms: Number.isFinite(p99) ? p99 : null,
-      meanMs: Number.isFinite(m) ? m : null,
-      violationRatio: list.length > 0 ? (list.length - ok) / list.length : 0,
-    };
-  });
+  return [...byStep.entries()].sort((a, b) => a[0] - b[0]).map(([step, list]) => ({ step, startS: step * stepS, ...windowStats(list, stepS) }));
 }
 
 /** CSV of the per-request records. */
