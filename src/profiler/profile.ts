@@ -15,32 +15,9 @@ import type { Manifest } from '../zoo/manifest.js';
 import { PROFILE_FORMAT, PROFILE_VERSION, csvHeader, csvRow, prepareCsvForAppend } from './format.js';
 import { combinationName, drawGroups, groupsPerCombination, type ProfileModel, type ProfileGroup } from './sampling.js';
 
-export interface ProfileRunOptions {
-  out: string;
-  /** The models, with their manifest folders. */
-  models: Array<{ manifest: Manifest; dir: string }>;
-  /** Combinations, each a list of model names (ascending id). */
-  combinations: string[][];
-  modelNum: number;
-  batchSizes: number[];
-  seqLens: number[];
-  samples: number;
-  reps: number;
-  warmup: number;
-  absentRatio: number;
-  seed: number;
-  ep: ExecutionProviderName;
-  scale: string;
-  intraOpThreads: number;
-  /** Stop after this many new groups (for tests and time-boxed runs); the run can be resumed. */
-  maxGroups?: number;
-  onProgress?: (done: number, total: number, info: string) => void;
-  /** Checked between groups: true stops the run cleanly (Ctrl-C). */
-  shouldStop?: () => boolean;
-}
-
 export interface ProfileSettings {
   modelNum: number;
+  /** Combinations, each a list of model names (ascending id). */
   combinations: string[][];
   batchSizes: number[];
   seqLens: number[];
@@ -53,6 +30,17 @@ export interface ProfileSettings {
   scale: string;
   intraOpThreads: number;
   plan: string;
+}
+
+export interface ProfileRunOptions extends Omit<ProfileSettings, 'plan'> {
+  out: string;
+  /** The models, with their manifest folders. */
+  models: Array<{ manifest: Manifest; dir: string }>;
+  /** Stop after this many new groups (for tests and time-boxed runs); the run can be resumed. */
+  maxGroups?: number;
+  onProgress?: (done: number, total: number, info: string) => void;
+  /** Checked between groups: true stops the run cleanly (Ctrl-C). */
+  shouldStop?: () => boolean;
 }
 
 export interface ProfileFile {
@@ -97,21 +85,9 @@ function sameSettings(a: ProfileSettings, b: ProfileSettings): keyof ProfileSett
 export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunResult> {
   const started = performance.now();
   const byName = new Map(opts.models.map((m) => [m.manifest.name, m]));
-  const settings: ProfileSettings = {
-    modelNum: opts.modelNum,
-    combinations: opts.combinations,
-    batchSizes: opts.batchSizes,
-    seqLens: opts.seqLens,
-    samples: opts.samples,
-    reps: opts.reps,
-    warmup: opts.warmup,
-    absentRatio: opts.absentRatio,
-    seed: opts.seed,
-    ep: opts.ep,
-    scale: opts.scale,
-    intraOpThreads: opts.intraOpThreads,
-    plan: defaultPlan(opts.ep),
-  };
+  // everything but where the run writes, what it reads and how it reports is a setting recorded in profile.json
+  const { out: _out, models: _models, maxGroups: _maxGroups, onProgress: _onProgress, shouldStop: _shouldStop, ...chosen } = opts;
+  const settings: ProfileSettings = { ...chosen, plan: defaultPlan(opts.ep) };
   const metaPath = join(opts.out, 'profile.json');
   if (existsSync(metaPath)) {
     let previous: ProfileFile;
