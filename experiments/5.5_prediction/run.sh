@@ -65,7 +65,7 @@ mkdir -p "$RUN/raw/train"
 for modeling in ${MODELINGS//,/ }; do
   for mode in onebyone all; do
     step "train-$modeling-$mode" abacus train --data "${data[@]}" --modeling "$modeling" --mode "$mode" --folds "$FOLDS" \
-      --test-fraction "$TEST_FRACTION" --seed "$SEED" --out "$RUN/raw/predictor/$modeling-$mode" --json
+      --test-fraction "$TEST_FRACTION" --seed "$SEED" --models-dir "$MODELS_DIR" --scale "$SCALE" --out "$RUN/raw/predictor/$modeling-$mode" --json
     cp "$RUN/logs/train-$modeling-$mode.out" "$RUN/raw/train/$modeling-$mode.json"
   done
 done

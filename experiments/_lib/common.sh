@@ -193,7 +193,7 @@ train_predictors() {
   local i
   if [[ ${#DATA_DIRS[@]} -gt 0 ]]; then
     for i in "${!DATA_DIRS[@]}"; do
-      step "train-data-$i" abacus train --data "${DATA_DIRS[$i]}" --modeling mlp --mode all --seed "$SEED" --out "$RUN/raw/predictor/data-$i" --json
+      step "train-data-$i" abacus train --data "${DATA_DIRS[$i]}" --modeling mlp --mode all --seed "$SEED" --models-dir "$MODELS_DIR" --scale "$SCALE" --out "$RUN/raw/predictor/data-$i" --json
     done
     return 0
   fi
@@ -204,7 +204,7 @@ train_predictors() {
     for comb in $COMBS; do
       if [[ $(models_in "$comb") -eq $n ]]; then dirs+=("$RUN/raw/profile/${comb//,/_}"); fi
     done
-    step "train-${n}models" abacus train --data "${dirs[@]}" --modeling mlp --mode all --seed "$SEED" --out "$RUN/raw/predictor/${n}models" --json
+    step "train-${n}models" abacus train --data "${dirs[@]}" --modeling mlp --mode all --seed "$SEED" --models-dir "$MODELS_DIR" --scale "$SCALE" --out "$RUN/raw/predictor/${n}models" --json
   done
 }
 

@@ -1,9 +1,44 @@
 /** `abacus train`. */
 import { Command, Option } from '@commander-js/extra-typings';
 import { basename, join } from 'node:path';
-import { trainPredictor, saveTrainResult, describeTrainSummary, MODELINGS, type Modeling, type TrainMode, type SvmKernel, type MlpOptimizer } from '../predictor/index.js';
+import { existsSync } from 'node:fs';
+import { trainPredictor, saveTrainResult, describeTrainSummary, readProfileMeta, workFromManifest, MODELINGS, type Modeling, type TrainMode, type SvmKernel, type MlpOptimizer, type ModelWork, type WorkResolver } from '../predictor/index.js';
+import { InputError } from '../common/errors.js';
 import { startProgress } from '../common/progress.js';
-import { action, parseIntOption, parseNumberOption, printJson } from './shared.js';
+import { isZooName } from '../zoo/catalog.js';
+import { ensureZooModel } from '../zoo/build.js';
+import { readManifest } from '../zoo/manifest.js';
+import type { ZooScale } from '../zoo/definition.js';
+import { action, parseIntOption, parseNumberOption, parseScale, printJson } from './shared.js';
+
+/**
+ * Work tables for the models of profiles written before feature encoding 2 (their profile.json has no
+ * per-operator FLOPs): read from the models' manifests in `modelsDir` (a zoo model missing there is built
+ * at the profile's scale), after checking that the manifest describes the ONNX file that was profiled.
+ */
+async function manifestWork(dataDirs: readonly string[], modelsDir: string, fallbackScale: ZooScale): Promise<WorkResolver> {
+  const found = new Map<string, ModelWork>();
+  for (const dir of dataDirs) {
+    const { meta, models } = readProfileMeta(dir);
+    const settings = (meta.settings ?? {}) as { scale?: unknown };
+    const scale: ZooScale = settings.scale === 'tiny' || settings.scale === 'full' ? settings.scale : fallbackScale;
+    for (const m of models) {
+      if (m.work || found.has(m.name)) continue;
+      const modelDir = join(modelsDir, m.name);
+      if (!existsSync(join(modelDir, 'manifest.json')) && !isZooName(m.name)) continue;
+      const manifest = existsSync(join(modelDir, 'manifest.json')) ? readManifest(modelDir) : await ensureZooModel(m.name, modelsDir, scale);
+      if (m.sha256 && manifest.model.sha256 !== m.sha256) {
+        throw new InputError(`${modelDir}: this ${m.name} (model.onnx sha256 ${manifest.model.sha256.slice(0, 12)}) is not the one profiled in ${dir} (${m.sha256.slice(0, 12)}); point --models-dir at the profiled models`);
+      }
+      found.set(m.name, workFromManifest(manifest));
+    }
+  }
+  return (model, dataDir) => {
+    const work = found.get(model.name);
+    if (!work) throw new InputError(`${join(dataDir, 'profile.json')}: model ${model.id} (${model.name}) has no per-operator FLOPs and no manifest in ${modelsDir}; give --models-dir, or train with --encoding 1`);
+    return work;
+  };
+}
 
 export function trainCommand(): Command {
   return new Command('train')
@@ -19,14 +54,23 @@ export function trainCommand(): Command {
     .option('--lr <x>', 'MLP initial learning rate', parseNumberOption('--lr', 0))
     .addOption(new Option('--optimizer <o>', 'MLP optimiser (sgd with a per-iteration cosine schedule, as the original)').choices(['sgd', 'adam'] as const))
     .addOption(new Option('--kernel <k>', 'SVM kernel: linear (the original LinearSVR) or rbf (libsvm)').choices(['linear', 'rbf'] as const).default('linear' as SvmKernel))
+    .addOption(new Option('--encoding <n>', "feature encoding: 2 adds each member's GFLOPs to start, end, batch, seq; 1 is the original's").choices(['1', '2'] as const).default('2' as const))
+    .addOption(new Option('--label <l>', "what the models learn: 'log' (log-latency: relative errors count) or 'ms' (the original's)").choices(['log', 'ms'] as const).default('log' as const))
+    .option('--models-dir <dir>', "where the profiled models' manifests are (for profiles without per-operator FLOPs)", 'models')
+    .addOption(new Option('--scale <scale>', 'scale of zoo models built on demand for their manifests (default: the profile\'s)').default('full' as ZooScale).argParser(parseScale))
     .option('--out <dir>', 'bundle folder (default data/predictor/<data>-<modeling>-<mode>)')
     .option('--json', 'print one JSON object on stdout')
     .action(
       action(async (opts) => {
         const out = opts.out ?? join('data', 'predictor', `${basename(opts.data[0]!)}-${opts.modeling}${opts.modeling === 'svm' && opts.kernel === 'rbf' ? '-rbf' : ''}-${opts.mode}`);
         const bar = startProgress('train', 1);
+        const encoding = opts.encoding === '1' ? 1 : 2;
+        const resolveWork = encoding === 2 ? await manifestWork(opts.data, opts.modelsDir, opts.scale) : undefined;
         const result = await trainPredictor({
           dataDirs: opts.data,
+          encoding,
+          labelTransform: opts.label === 'ms' ? 'none' : 'log',
+          ...(resolveWork ? { resolveWork } : {}),
           modeling: opts.modeling,
           mode: opts.mode,
           folds: opts.folds,

@@ -1,5 +1,5 @@
 /**
- * The predictor bundle folder (`abacus.predictor` v1): `bundle.json` plus, for some models, data files
+ * The predictor bundle folder (`abacus.predictor` v2; v1 is still read): `bundle.json` plus, for some models, data files
  * next to it whose sha256 is recorded in `bundle.json`. This module only writes and checks the format; it
  * knows no model (bundle.ts turns a checked bundle into a Predictor).
  */
@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { InputError, errorMessage } from '../common/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../common/fsutil.js';
 import type { Provenance } from '../common/provenance.js';
-import { type FeatureSpec, describeFeatureSpec, featureCount, validateFeatureSpec } from './features.js';
+import { type FeatureSpec, describeFeatureSpec, featureCount, featureEncoding, validateFeatureSpec } from './features.js';
 import type { DataSource } from './dataset.js';
 import type { EvaluationReport } from './evaluate.js';
 
 export const BUNDLE_FORMAT = 'abacus.predictor';
-export const BUNDLE_VERSION = 1;
+/** Written by this version; version 1 bundles (feature encoding 1, labels in ms) are still read. */
+export const BUNDLE_VERSION = 2;
+export const BUNDLE_VERSIONS_READ: readonly number[] = [1, 2];
 export const BUNDLE_FILE = 'bundle.json';
 
 export type Modeling = 'mlp' | 'lr' | 'svm';
@@ -26,12 +28,20 @@ export interface Standardization {
   std: number[];
 }
 
-/** The label's scaling: the model predicts (y - mean) / std of the latency in ms. */
+/**
+ * The label's scaling: the model predicts (y - mean) / std where y is the latency in ms (`transform`
+ * absent or 'none') or its natural logarithm ('log': training on log-latency weighs every group by its
+ * relative error, which is what MAPE and a QoS budget care about; predictions are exp(y)).
+ */
 export interface LabelScaling {
   unit: 'ms';
   mean: number;
   std: number;
+  transform?: LabelTransform;
 }
+
+export type LabelTransform = 'none' | 'log';
+export const LABEL_TRANSFORMS: readonly LabelTransform[] = ['none', 'log'];
 
 /** A dense layer; `kernel` is inputs × outputs, row-major (tfjs layout). */
 export interface DenseLayerJson {
@@ -80,7 +90,7 @@ export interface TrainingRecord {
 
 export interface BundleJson {
   format: typeof BUNDLE_FORMAT;
-  version: typeof BUNDLE_VERSION;
+  version: number;
   name: string;
   modeling: Modeling;
   featureSpec: FeatureSpec;
@@ -129,12 +139,13 @@ export function readBundleJson(dir: string): BundleJson {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) bad('expected a JSON object');
   const b = raw as Record<string, unknown>;
   if (b.format !== BUNDLE_FORMAT) throw new InputError(`${path}: format is ${JSON.stringify(b.format)}, expected "${BUNDLE_FORMAT}"`);
-  if (b.version !== BUNDLE_VERSION) {
-    throw new InputError(`${path}: ${BUNDLE_FORMAT} version ${JSON.stringify(b.version)} is not supported (this abacus reads version ${BUNDLE_VERSION})`);
+  if (typeof b.version !== 'number' || !BUNDLE_VERSIONS_READ.includes(b.version)) {
+    throw new InputError(`${path}: ${BUNDLE_FORMAT} version ${JSON.stringify(b.version)} is not supported (this abacus reads versions ${BUNDLE_VERSIONS_READ.join(' and ')})`);
   }
   if (typeof b.modeling !== 'string' || !(MODELINGS as readonly string[]).includes(b.modeling)) bad(`unknown modeling ${JSON.stringify(b.modeling)}`);
   if (typeof b.name !== 'string') bad('missing name');
   const spec = validateFeatureSpec(b.featureSpec, path);
+  if (b.version === 1 && featureEncoding(spec) !== 1) bad('a version 1 bundle has feature encoding 1');
   const width = featureCount(spec);
   const st = (b.standardization ?? {}) as Record<string, unknown>;
   if (!isNumberArray(st.mean, width) || !isNumberArray(st.std, width) || !(st.std as number[]).every((s) => s > 0)) {
@@ -143,6 +154,9 @@ export function readBundleJson(dir: string): BundleJson {
   const label = (b.label ?? {}) as Record<string, unknown>;
   if (label.unit !== 'ms' || typeof label.mean !== 'number' || !Number.isFinite(label.mean) || typeof label.std !== 'number' || !(label.std > 0)) {
     bad('label needs unit "ms", a finite mean and a positive std');
+  }
+  if (label.transform !== undefined && !(LABEL_TRANSFORMS as readonly unknown[]).includes(label.transform)) {
+    bad(`unknown label transform ${JSON.stringify(label.transform)} (expected ${LABEL_TRANSFORMS.join(' or ')})`);
   }
   const model = (b.model ?? {}) as Record<string, unknown>;
   if (model.kind === 'mlp') {

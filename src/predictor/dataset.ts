@@ -9,7 +9,8 @@ import { basename, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { InputError, errorMessage } from '../common/errors.js';
 import { isZooName, zooEntry } from '../zoo/catalog.js';
-import { type FeatureSpec, type GroupMember, encodeGroup, featureCount, makeFeatureSpec, describeFeatureSpec } from './features.js';
+import type { Manifest } from '../zoo/manifest.js';
+import { type FeatureEncoding, type FeatureSpec, type GroupMember, type ModelWork, encodeGroup, featureCount, makeFeatureSpec, describeFeatureSpec } from './features.js';
 
 export const PROFILE_FORMAT = 'abacus.profile';
 export const PROFILE_VERSION = 1;
@@ -24,6 +25,20 @@ export interface ProfileModel {
   id: number;
   name: string;
   operatorCount?: number;
+  /** sha256 of the model.onnx that was profiled (profiles record it). */
+  sha256?: string;
+  /** Per-operator FLOPs (profiles written since feature encoding 2 record them). */
+  work?: ModelWork;
+}
+
+/** The work table of a model from its manifest: FLOPs per operator for one sample, at the reference seq. */
+export function workFromManifest(manifest: Manifest): ModelWork {
+  const refBatch = manifest.reference.batch ?? 1;
+  const hasSeq = manifest.inputs.some((i) => i.shape.includes('seq'));
+  return {
+    operatorGflops: manifest.operators.map((o) => o.flops / refBatch / 1e9),
+    referenceSeq: hasSeq ? (manifest.reference.seq ?? 0) : 0,
+  };
 }
 
 /** One profiled group. */
@@ -101,7 +116,23 @@ export function readProfileMeta(dir: string): { meta: Record<string, unknown>; m
     // operator count from profile.json, else from the zoo catalogue for a zoo model under its own id
     const zoo = typeof e.name === 'string' && isZooName(e.name) ? zooEntry(e.name) : undefined;
     const ops = e.operatorCount ?? e.operators ?? (zoo && zoo.id === e.id ? zoo.operatorCount : undefined);
-    return { id: e.id, name: e.name, ...(typeof ops === 'number' ? { operatorCount: ops } : {}) };
+    let work: ModelWork | undefined;
+    if (e.operatorGflops !== undefined) {
+      const g = e.operatorGflops;
+      if (!Array.isArray(g) || !g.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0) || (typeof ops === 'number' && g.length !== ops)) {
+        fail(path, `models[${i}].operatorGflops must be ${typeof ops === 'number' ? ops : 'one'} finite number(s) >= 0${typeof ops === 'number' ? '' : ' per operator'}`);
+      }
+      const seq = e.referenceSeq ?? 0;
+      if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 0) fail(path, `models[${i}].referenceSeq must be an integer >= 0`);
+      work = { operatorGflops: g as number[], referenceSeq: seq };
+    }
+    return {
+      id: e.id,
+      name: e.name,
+      ...(typeof ops === 'number' ? { operatorCount: ops } : {}),
+      ...(typeof e.sha256 === 'string' ? { sha256: e.sha256 } : {}),
+      ...(work ? { work } : {}),
+    };
   });
   const ids = new Set<number>();
   const names = new Set<string>();
@@ -252,15 +283,22 @@ export function readProfileData(dir: string): ProfileData {
   return { dir, meta, models, slots, files, samples };
 }
 
+/** Finds the work table of a profiled model the data set does not carry (e.g. from its manifest). */
+export type WorkResolver = (model: ProfileModel, dataDir: string) => ModelWork;
+
 export interface LoadDatasetOptions {
   /** Use this spec (e.g. a bundle's) instead of one derived from the data. */
   spec?: FeatureSpec;
   /** At least this many slots (default: the widest CSV). */
   slots?: number;
+  /** Feature encoding of a derived spec (default 2; 1 is the original's, without work). */
+  encoding?: FeatureEncoding;
+  /** Encoding 2: where the work tables of models that profile.json does not describe come from. */
+  resolveWork?: WorkResolver;
 }
 
 /** The spec that covers several data folders: the union of their models, the widest slot count. */
-export function specForProfiles(profiles: ProfileData[], slots?: number): FeatureSpec {
+export function specForProfiles(profiles: ProfileData[], slots?: number, encoding: FeatureEncoding = 2, resolveWork?: WorkResolver): FeatureSpec {
   const byId = new Map<number, ProfileModel & { dir: string }>();
   for (const p of profiles) {
     for (const m of p.models) {
@@ -268,12 +306,31 @@ export function specForProfiles(profiles: ProfileData[], slots?: number): Featur
       if (prev && prev.name !== m.name) {
         throw new InputError(`model id ${m.id} is "${prev.name}" in ${prev.dir} but "${m.name}" in ${p.dir}: data sets disagree`);
       }
-      byId.set(m.id, { ...m, dir: p.dir });
+      if (prev && prev.sha256 && m.sha256 && prev.sha256 !== m.sha256) {
+        throw new InputError(`model ${m.id} (${m.name}) was profiled as different ONNX files in ${prev.dir} and ${p.dir} (sha256 ${prev.sha256.slice(0, 12)} vs ${m.sha256.slice(0, 12)}): data sets disagree`);
+      }
+      byId.set(m.id, { ...(prev ?? {}), ...m, dir: p.dir, ...(m.work ?? prev?.work ? { work: m.work ?? prev?.work } : {}) });
     }
   }
   const widest = Math.max(...profiles.map((p) => p.slots));
   if (slots !== undefined && slots < widest) throw new InputError(`--slots ${slots} is fewer than the ${widest} members of the data`);
-  return makeFeatureSpec([...byId.values()], slots ?? widest);
+  const models = [...byId.values()];
+  if (encoding === 2) {
+    for (const m of models) {
+      if (m.work) continue;
+      if (!resolveWork) {
+        throw new InputError(`${join(m.dir, 'profile.json')}: model ${m.id} (${m.name}) has no per-operator FLOPs (a profile from before feature encoding 2); give the models folder to read them from, or train with feature encoding 1`);
+      }
+      m.work = resolveWork(m, m.dir);
+    }
+    for (const m of models) {
+      const ops = m.work?.operatorGflops.length;
+      if (m.operatorCount !== undefined && ops !== m.operatorCount) {
+        throw new InputError(`model ${m.id} (${m.name}): its FLOPs table has ${ops} operators, the profile ${m.operatorCount}`);
+      }
+    }
+  }
+  return makeFeatureSpec(models, slots ?? widest, encoding);
 }
 
 /** Encode samples (from any folders) with a spec. */
@@ -317,7 +374,7 @@ export function buildDataset(profiles: ProfileData[], spec: FeatureSpec): Datase
 export function loadDataset(dirs: readonly string[], options: LoadDatasetOptions = {}): Dataset {
   if (dirs.length === 0) throw new InputError('no data folder given');
   const profiles = dirs.map((d) => readProfileData(d));
-  const spec = options.spec ?? specForProfiles(profiles, options.slots);
+  const spec = options.spec ?? specForProfiles(profiles, options.slots, options.encoding ?? 2, options.resolveWork);
   return buildDataset(profiles, spec);
 }
 

@@ -2,7 +2,14 @@
  * The one feature encoding of a group, shared by training (profile rows) and serving (the controller's
  * candidate groups). For a predictor over `K` known models and groups of up to `n` members a row is
  *
- *   [count(model_0) … count(model_K-1), start_0, end_0, batch_0, seq_0, …, start_n-1, end_n-1, batch_n-1, seq_n-1]
+ *   [count(model_0) … count(model_K-1), block_0, …, block_n-1]
+ *
+ * Encoding 1 (the original's) has blocks `[start, end, batch, seq]`; encoding 2 (the default since bundle
+ * v2) adds the segment's work, `[start, end, batch, seq, gflops]`, where gflops is the sum of the
+ * operators' FLOPs over [start, end) at the member's batch and sequence length, read from a per-model
+ * table (the manifest's per-operator FLOPs) that the spec carries. With that one column a predictor need
+ * not learn each model's cost profile over its operator indices from a few hundred groups: the raw
+ * indices stay in the row, so it can still learn what FLOPs miss (memory-bound operators, fixed costs).
  *
  * Counts are indexed by the spec's model order (ascending model id). Present members fill the blocks in
  * ascending model-id order (ties, i.e. the same model twice, by start, end, batch, seq), so permuting a
@@ -10,6 +17,22 @@
  * original's slot-order mismatch between training (model-id order) and serving (urgency order).
  */
 import { InputError } from '../common/errors.js';
+
+/** A model's work table: what the encoding-2 `gflops` column is computed from. */
+export interface ModelWork {
+  /** GFLOPs of each operator for one sample (batch 1) at `referenceSeq`. */
+  operatorGflops: number[];
+  /**
+   * The sequence length the FLOPs were counted at, 0 for a model without one. A member at sequence
+   * length `seq` is scaled by seq / referenceSeq: linear in seq, exact for every dense layer and within
+   * 1.4 % for BERT-base's attention between seq 8 and 64 (its seq² part); the seq column carries the rest.
+   */
+  referenceSeq: number;
+}
+
+/** Feature encodings this version writes and reads. */
+export type FeatureEncoding = 1 | 2;
+export const FEATURE_ENCODINGS: readonly FeatureEncoding[] = [1, 2];
 
 /** What a predictor's features describe: the known models (ascending id) and the number of member slots. */
 export interface FeatureSpec {
@@ -19,6 +42,10 @@ export interface FeatureSpec {
   modelNames: string[];
   /** Maximum members of a group (`n`). */
   slots: number;
+  /** 1: blocks [start, end, batch, seq]; 2: [start, end, batch, seq, gflops]. Absent in v1 bundles (= 1). */
+  encoding?: FeatureEncoding;
+  /** Encoding 2: the work table of every known model, parallel to `modelIds`. */
+  work?: ModelWork[];
 }
 
 /** One member of a group: a segment [start, end) of a model's operators at a batch size and sequence length. */
@@ -34,11 +61,38 @@ export interface GroupMember {
   seq: number;
 }
 
-/** Values per member block. */
+/** Values per member block of encoding 1 (the original's). */
 export const BLOCK_WIDTH = 4;
 
-/** Build a spec from known models (any order; sorted by id here) and a slot count; validates both. */
-export function makeFeatureSpec(models: ReadonlyArray<{ id: number; name: string }>, slots: number): FeatureSpec {
+/** Values per member block of a spec. */
+export function blockWidth(spec: FeatureSpec): number {
+  return featureEncoding(spec) === 2 ? 5 : 4;
+}
+
+export function featureEncoding(spec: FeatureSpec): FeatureEncoding {
+  return spec.encoding ?? 1;
+}
+
+function checkWork(work: unknown, where: string): ModelWork {
+  const w = (work ?? {}) as Record<string, unknown>;
+  const ops = w.operatorGflops;
+  if (!Array.isArray(ops) || ops.length === 0 || !ops.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
+    throw new InputError(`${where}: operatorGflops must be a non-empty list of finite numbers >= 0`);
+  }
+  const seq = w.referenceSeq;
+  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 0) throw new InputError(`${where}: referenceSeq must be an integer >= 0`);
+  return { operatorGflops: [...(ops as number[])], referenceSeq: seq };
+}
+
+/**
+ * Build a spec from known models (any order; sorted by id here) and a slot count; validates both. With
+ * `encoding` 2 (the default when every model brings its `work` table) the spec carries the tables.
+ */
+export function makeFeatureSpec(
+  models: ReadonlyArray<{ id: number; name: string; work?: ModelWork }>,
+  slots: number,
+  encoding?: FeatureEncoding,
+): FeatureSpec {
   if (!Number.isInteger(slots) || slots < 1) throw new InputError(`feature spec: slots must be a positive integer, got ${slots}`);
   if (models.length === 0) throw new InputError('feature spec: no models');
   const sorted = [...models].sort((a, b) => a.id - b.id);
@@ -48,7 +102,16 @@ export function makeFeatureSpec(models: ReadonlyArray<{ id: number; name: string
     if (typeof m.name !== 'string' || m.name.length === 0) throw new InputError(`feature spec: model ${m.id} has no name`);
     if (i > 0 && (sorted[i - 1] as { id: number }).id === m.id) throw new InputError(`feature spec: model id ${m.id} listed twice`);
   }
-  return { modelIds: sorted.map((m) => m.id), modelNames: sorted.map((m) => m.name), slots };
+  const enc = encoding ?? (sorted.every((m) => m.work) ? 2 : 1);
+  if (!(FEATURE_ENCODINGS as readonly number[]).includes(enc)) throw new InputError(`feature spec: unknown encoding ${String(enc)} (expected ${FEATURE_ENCODINGS.join(' or ')})`);
+  const spec: FeatureSpec = { modelIds: sorted.map((m) => m.id), modelNames: sorted.map((m) => m.name), slots };
+  if (enc === 2) {
+    const lacking = sorted.filter((m) => !m.work).map((m) => `${m.id}:${m.name}`);
+    if (lacking.length > 0) throw new InputError(`feature encoding 2 needs the per-operator FLOPs of every model; missing for ${lacking.join(', ')}`);
+    spec.encoding = 2;
+    spec.work = sorted.map((m) => checkWork(m.work, `feature spec: model ${m.id} (${m.name})`));
+  }
+  return spec;
 }
 
 /** Check a spec read from a file (ids ascending and unique, names parallel, slots positive). */
@@ -63,35 +126,61 @@ export function validateFeatureSpec(spec: unknown, where: string): FeatureSpec {
   if (!ids.every((v) => typeof v === 'number') || !names.every((v) => typeof v === 'string')) {
     throw new InputError(`${where}: feature spec modelIds must be numbers and modelNames strings`);
   }
-  const models = (ids as number[]).map((id, i) => ({ id, name: names[i] as string }));
-  const made = makeFeatureSpec(models, s.slots as number);
+  const encoding = s.encoding === undefined ? 1 : s.encoding;
+  if (encoding !== 1 && encoding !== 2) throw new InputError(`${where}: feature encoding ${JSON.stringify(s.encoding)} is not supported (expected 1 or 2)`);
+  let work: unknown[] | null = null;
+  if (encoding === 2) {
+    if (!Array.isArray(s.work) || s.work.length !== ids.length) throw new InputError(`${where}: feature encoding 2 needs a work table for each of the ${ids.length} models`);
+    work = s.work;
+  }
+  const models = (ids as number[]).map((id, i) => ({
+    id,
+    name: names[i] as string,
+    ...(work ? { work: checkWork(work[i], `${where}: work of model ${id}`) } : {}),
+  }));
+  const made = makeFeatureSpec(models, s.slots as number, encoding);
   if (made.modelIds.some((id, i) => id !== ids[i])) throw new InputError(`${where}: feature spec modelIds must be ascending`);
   return made;
 }
 
-/** Number of features of a row: K counts + 4 per slot. */
+/** Number of features of a row: K counts + 4 (encoding 1) or 5 (encoding 2) per slot. */
 export function featureCount(spec: FeatureSpec): number {
-  return spec.modelIds.length + BLOCK_WIDTH * spec.slots;
+  return spec.modelIds.length + blockWidth(spec) * spec.slots;
 }
 
 /** Human-readable feature names, in row order. */
 export function featureNames(spec: FeatureSpec): string[] {
   const names = spec.modelNames.map((n) => `count_${n}`);
-  for (let s = 0; s < spec.slots; s++) names.push(`start_${s}`, `end_${s}`, `batch_${s}`, `seq_${s}`);
+  const withWork = featureEncoding(spec) === 2;
+  for (let s = 0; s < spec.slots; s++) {
+    names.push(`start_${s}`, `end_${s}`, `batch_${s}`, `seq_${s}`);
+    if (withWork) names.push(`gflops_${s}`);
+  }
   return names;
 }
 
 export function sameFeatureSpec(a: FeatureSpec, b: FeatureSpec): boolean {
   return (
     a.slots === b.slots &&
+    featureEncoding(a) === featureEncoding(b) &&
     a.modelIds.length === b.modelIds.length &&
-    a.modelIds.every((id, i) => id === b.modelIds[i] && a.modelNames[i] === b.modelNames[i])
+    a.modelIds.every((id, i) => id === b.modelIds[i] && a.modelNames[i] === b.modelNames[i]) &&
+    JSON.stringify(a.work ?? null) === JSON.stringify(b.work ?? null)
   );
 }
 
 export function describeFeatureSpec(spec: FeatureSpec): string {
   const models = spec.modelIds.map((id, i) => `${id}:${spec.modelNames[i]}`).join(', ');
-  return `models [${models}] with ${spec.slots} slot${spec.slots === 1 ? '' : 's'}`;
+  return `models [${models}] with ${spec.slots} slot${spec.slots === 1 ? '' : 's'}, feature encoding ${featureEncoding(spec)}`;
+}
+
+/** GFLOPs of operators [start, end) of the spec's model at `position` for one group member. */
+export function segmentGflops(spec: FeatureSpec, modelId: number, start: number, end: number, batch: number, seq: number): number {
+  const c = compile(spec);
+  const pos = modelId >= 0 && modelId < c.position.length ? (c.position[modelId] as number) : -1;
+  if (pos < 0) throw new InputError(`model id ${modelId} is unknown to this predictor (${describeFeatureSpec(spec)})`);
+  if (!c.prefixGflops) throw new InputError(`feature encoding ${featureEncoding(spec)} has no work table (${describeFeatureSpec(spec)})`);
+  return work(c, pos, start, end, batch, seq);
 }
 
 /** Per-spec lookup tables, built once so that encoding allocates nothing. */
@@ -102,6 +191,20 @@ interface Compiled {
   order: Int32Array;
   width: number;
   k: number;
+  block: number;
+  /** Encoding 2: per model position, prefix sums of operator GFLOPs (length operators + 1). */
+  prefixGflops: Float64Array[] | null;
+  /** Encoding 2: per model position, its reference sequence length (0: none). */
+  referenceSeq: Int32Array | null;
+}
+
+function work(c: Compiled, pos: number, start: number, end: number, batch: number, seq: number): number {
+  const prefix = (c.prefixGflops as Float64Array[])[pos] as Float64Array;
+  const ops = prefix.length - 1;
+  if (end > ops) throw new InputError(`segment [${start}, ${end}) exceeds the ${ops} operators this predictor knows for the model`);
+  const ref = (c.referenceSeq as Int32Array)[pos] as number;
+  const seqScale = ref > 0 && seq > 0 ? seq / ref : 1;
+  return ((prefix[end] as number) - (prefix[start] as number)) * batch * seqScale;
 }
 
 const compiledSpecs = new WeakMap<FeatureSpec, Compiled>();
@@ -114,7 +217,19 @@ function compile(spec: FeatureSpec): Compiled {
   spec.modelIds.forEach((id, i) => {
     position[id] = i;
   });
-  c = { position, order: new Int32Array(spec.slots), width: featureCount(spec), k: spec.modelIds.length };
+  let prefixGflops: Float64Array[] | null = null;
+  let referenceSeq: Int32Array | null = null;
+  if (featureEncoding(spec) === 2 && spec.work) {
+    prefixGflops = spec.work.map((w) => {
+      const p = new Float64Array(w.operatorGflops.length + 1);
+      w.operatorGflops.forEach((g, i) => {
+        p[i + 1] = (p[i] as number) + g;
+      });
+      return p;
+    });
+    referenceSeq = Int32Array.from(spec.work.map((w) => w.referenceSeq));
+  }
+  c = { position, order: new Int32Array(spec.slots), width: featureCount(spec), k: spec.modelIds.length, block: blockWidth(spec), prefixGflops, referenceSeq };
   compiledSpecs.set(spec, c);
   return c;
 }
@@ -160,12 +275,14 @@ export function encodeGroup(spec: FeatureSpec, members: ArrayLike<GroupMember>, 
   out.fill(0, offset, offset + c.width);
   for (let i = 0; i < n; i++) {
     const m = members[order[i] as number] as GroupMember;
-    out[offset + (c.position[m.modelId] as number)] += 1;
-    const b = offset + c.k + BLOCK_WIDTH * i;
+    const pos = c.position[m.modelId] as number;
+    out[offset + pos] += 1;
+    const b = offset + c.k + c.block * i;
     out[b] = m.start;
     out[b + 1] = m.end;
     out[b + 2] = m.batch;
     out[b + 3] = m.seq;
+    if (c.prefixGflops) out[b + 4] = work(c, pos, m.start, m.end, m.batch, m.seq);
   }
 }
 
@@ -180,12 +297,13 @@ export function encodeGroups(spec: FeatureSpec, groups: ReadonlyArray<ArrayLike<
 /** Decode one row back into members (canonical order). For diagnostics and tests. */
 export function decodeGroup(spec: FeatureSpec, row: ArrayLike<number>, offset = 0): GroupMember[] {
   const k = spec.modelIds.length;
+  const block = blockWidth(spec);
   const counts = spec.modelIds.map((_, i) => row[offset + i] as number);
   const members: GroupMember[] = [];
   let slot = 0;
   for (let i = 0; i < k; i++) {
     for (let c = 0; c < (counts[i] as number); c++) {
-      const b = offset + k + BLOCK_WIDTH * slot++;
+      const b = offset + k + block * slot++;
       members.push({
         modelId: spec.modelIds[i] as number,
         start: row[b] as number,

@@ -5,8 +5,14 @@
  */
 export {
   type FeatureSpec,
+  type FeatureEncoding,
   type GroupMember,
+  type ModelWork,
   BLOCK_WIDTH,
+  FEATURE_ENCODINGS,
+  blockWidth,
+  featureEncoding,
+  segmentGflops,
   makeFeatureSpec,
   featureCount,
   featureNames,
@@ -25,8 +31,11 @@ export {
   PROFILE_FORMAT,
   PROFILE_VERSION,
   STAT_COLUMNS,
+  type WorkResolver,
   loadDataset,
   readProfileData,
+  readProfileMeta,
+  workFromManifest,
   subsetDataset,
 } from './dataset.js';
 export type { Predictor } from './predictor.js';
@@ -34,6 +43,7 @@ export {
   type BundleExpectations,
   type BundleJson,
   type Modeling,
+  type LabelTransform,
   type TrainingRecord,
   BUNDLE_FORMAT,
   BUNDLE_VERSION,

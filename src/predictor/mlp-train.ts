@@ -30,8 +30,8 @@ export interface MlpTrainOptions {
   lr?: number;
   optimizer?: MlpOptimizer;
   seed?: number;
-  /** Called after every epoch with the mean training MSE (ms²); awaited, so a progress bar can redraw. */
-  onEpoch?: (e: { epoch: number; epochs: number; trainMseMs2: number }) => void | Promise<void>;
+  /** Called after every epoch with the mean training MSE in label units (ms², or (ln ms)² for log labels); awaited, so a progress bar can redraw. */
+  onEpoch?: (e: { epoch: number; epochs: number; trainMse: number }) => void | Promise<void>;
 }
 
 export interface MlpFit {
@@ -39,7 +39,7 @@ export interface MlpFit {
   tfjsVersion: string;
   epochs: number;
   iterations: number;
-  finalTrainMseMs2: number;
+  finalTrainMse: number;
   seconds: number;
 }
 
@@ -167,7 +167,7 @@ export async function trainMlp(spec: FeatureSpec, data: TrainingData, width: num
       }
       lastMse = (sum / n) * lab.std * lab.std;
       if (!Number.isFinite(lastMse)) throw new InputError(`MLP training diverged at epoch ${epoch + 1} (loss ${lastMse}); lower the learning rate`);
-      if (o.onEpoch) await o.onEpoch({ epoch: epoch + 1, epochs: o.epochs, trainMseMs2: lastMse });
+      if (o.onEpoch) await o.onEpoch({ epoch: epoch + 1, epochs: o.epochs, trainMse: lastMse });
     }
     const weights = model.getWeights();
     const layers: DenseLayerJson[] = [];
@@ -179,7 +179,7 @@ export async function trainMlp(spec: FeatureSpec, data: TrainingData, width: num
     const predictor = new MlpPredictor(spec, st, lab, layers);
     return {
       predictor,
-      fit: { backend, tfjsVersion: tf.version_core, epochs: o.epochs, iterations: total, finalTrainMseMs2: lastMse, seconds: (performance.now() - started) / 1000 },
+      fit: { backend, tfjsVersion: tf.version_core, epochs: o.epochs, iterations: total, finalTrainMse: lastMse, seconds: (performance.now() - started) / 1000 },
     };
   } finally {
     X.dispose();

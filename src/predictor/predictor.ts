@@ -9,6 +9,7 @@ import {
   type BundleFile,
   type BundleJson,
   type LabelScaling,
+  type LabelTransform,
   type ModelJson,
   type Modeling,
   type Standardization,
@@ -29,6 +30,8 @@ export interface Predictor {
   name: string;
   training: TrainingRecord | null;
   evaluation: EvaluationReport | null;
+  /** 'log': the backend predicts log-latency and predictMs returns its exp. */
+  labelTransform: LabelTransform;
   /**
    * Predict the latency in ms of `rows` encoded groups (row-major, `rows × width` values of `features`).
    * Writes into `out` (length >= rows) and returns it; with `out` given, nothing is allocated.
@@ -36,7 +39,7 @@ export interface Predictor {
   predictMs(features: Float32Array, rows: number, out?: Float64Array): Float64Array;
   /** Encode and predict groups of members (allocates; for convenience, not the hot path). */
   predictGroupsMs(groups: ReadonlyArray<ArrayLike<GroupMember>>): Float64Array;
-  /** Write the bundle folder (`abacus.predictor` v1). */
+  /** Write the bundle folder (`abacus.predictor` v2). */
   save(dir: string): void;
   /** The bundle.json content (without writing). */
   toBundleJson(): BundleJson;
@@ -92,6 +95,8 @@ export abstract class BasePredictor implements Predictor {
   name: string;
   training: TrainingRecord | null = null;
   evaluation: EvaluationReport | null = null;
+  /** What the backend's output is: the latency in ms ('none') or its logarithm ('log'). */
+  labelTransform: LabelTransform;
 
   constructor(
     readonly spec: FeatureSpec,
@@ -101,6 +106,7 @@ export abstract class BasePredictor implements Predictor {
   ) {
     this.width = featureCount(spec);
     this.name = name;
+    this.labelTransform = label.transform ?? 'none';
     if (standardization.mean.length !== this.width || standardization.std.length !== this.width) {
       throw new InputError(`standardisation has ${standardization.mean.length} features, the spec ${this.width}`);
     }
@@ -116,7 +122,10 @@ export abstract class BasePredictor implements Predictor {
     }
     const result = out ?? new Float64Array(rows);
     if (result.length < rows) throw new RangeError(`predictMs: out has ${result.length} slots for ${rows} rows`);
-    if (rows > 0) this.run(features, rows, result);
+    if (rows > 0) {
+      this.run(features, rows, result);
+      if (this.labelTransform === 'log') for (let r = 0; r < rows; r++) result[r] = Math.exp(result[r] as number);
+    }
     return result;
   }
 
@@ -137,10 +146,17 @@ export abstract class BasePredictor implements Predictor {
       version: BUNDLE_VERSION,
       name: this.name,
       modeling: this.modeling,
-      featureSpec: { modelIds: [...this.spec.modelIds], modelNames: [...this.spec.modelNames], slots: this.spec.slots },
+      featureSpec: {
+        modelIds: [...this.spec.modelIds],
+        modelNames: [...this.spec.modelNames],
+        slots: this.spec.slots,
+        ...(this.spec.encoding === 2 && this.spec.work
+          ? { encoding: 2 as const, work: this.spec.work.map((w) => ({ operatorGflops: [...w.operatorGflops], referenceSeq: w.referenceSeq })) }
+          : {}),
+      },
       featureNames: featureNames(this.spec),
       standardization: { mean: [...this.standardization.mean], std: [...this.standardization.std] },
-      label: { ...this.label },
+      label: { unit: this.label.unit, mean: this.label.mean, std: this.label.std, transform: this.labelTransform },
       model,
       training: this.training,
       evaluation: this.evaluation,

@@ -10,9 +10,9 @@ import { InputError } from '../common/errors.js';
 import { writeJsonAtomic } from '../common/fsutil.js';
 import type { Progress } from '../common/progress.js';
 import { collectProvenance } from '../common/provenance.js';
-import type { Modeling, TrainingRecord } from './bundle-format.js';
-import { MODELINGS } from './bundle-format.js';
-import { type Dataset, loadDataset, rowsByCombination, subsetDataset } from './dataset.js';
+import type { LabelTransform, Modeling, TrainingRecord } from './bundle-format.js';
+import { LABEL_TRANSFORMS, MODELINGS } from './bundle-format.js';
+import { type Dataset, type WorkResolver, loadDataset, rowsByCombination, subsetDataset } from './dataset.js';
 import {
   type ErrorMetrics,
   type EvaluationReport,
@@ -23,7 +23,7 @@ import {
   holdoutSplit,
   predictDataset,
 } from './evaluate.js';
-import { type FeatureSpec, describeFeatureSpec } from './features.js';
+import { FEATURE_ENCODINGS, type FeatureEncoding, type FeatureSpec, describeFeatureSpec } from './features.js';
 import { fitLinearRegression, fitLinearSvr } from './linear.js';
 import { DEFAULT_MLP, type MlpOptimizer } from './mlp-options.js';
 import type { Predictor } from './predictor.js';
@@ -44,7 +44,8 @@ export interface TrainProgressEvent {
   epoch: number | null;
   epochs: number | null;
   /** Mean training MSE of the epoch (MLP). */
-  trainMseMs2: number | null;
+  /** Mean training MSE of the epoch in label units: ms², or (ln ms)² when the label is log-latency. */
+  trainMse: number | null;
   /** Work units done and in total (an MLP epoch or one non-MLP fit is one unit), for a progress bar. */
   done: number;
   total: number;
@@ -61,6 +62,12 @@ export interface TrainOptions {
   seed?: number;
   /** Slots of the feature spec (default: the widest combination of the data). */
   slots?: number;
+  /** Feature encoding (default 2: start, end, batch, seq and the segment's GFLOPs per slot; 1 = the original's). */
+  encoding?: FeatureEncoding;
+  /** Encoding 2: the work table of a profiled model whose profile.json does not record one. */
+  resolveWork?: WorkResolver;
+  /** What the models learn: the latency in ms ('none', the original's) or its logarithm ('log', default). */
+  labelTransform?: LabelTransform;
   // MLP
   epochs?: number;
   batchSize?: number;
@@ -117,6 +124,13 @@ export interface TrainResult {
   evaluation: TrainSummary;
 }
 
+/** The same rows with ln(latency) as the label (every profiled latency is > 0, checked when read). */
+function logLabels(data: Dataset): Dataset {
+  const labelsMs = new Float64Array(data.rows);
+  for (let i = 0; i < data.rows; i++) labelsMs[i] = Math.log(data.labelsMs[i] as number);
+  return { ...data, labelsMs };
+}
+
 /** FNV-1a over the seed and labels: independent, order-free seeds for each random choice. */
 export function deriveSeed(seed: number, ...parts: Array<string | number>): number {
   let h = 0x811c9dc5 ^ (seed >>> 0);
@@ -128,6 +142,8 @@ export function deriveSeed(seed: number, ...parts: Array<string | number>): numb
 }
 
 interface Resolved {
+  encoding: FeatureEncoding;
+  labelTransform: LabelTransform;
   modeling: Modeling;
   mode: TrainMode;
   folds: number;
@@ -155,8 +171,14 @@ function resolve(o: TrainOptions): Resolved {
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new InputError(`seed must be a non-negative integer, got ${seed}`);
   const kernel = o.modeling === 'svm' ? (o.kernel ?? 'linear') : null;
+  const encoding = o.encoding ?? 2;
+  if (!(FEATURE_ENCODINGS as readonly number[]).includes(encoding)) throw new InputError(`unknown feature encoding ${String(encoding)} (expected ${FEATURE_ENCODINGS.join(' or ')})`);
+  const labelTransform = o.labelTransform ?? 'log';
+  if (!(LABEL_TRANSFORMS as readonly string[]).includes(labelTransform)) throw new InputError(`unknown label transform "${String(labelTransform)}" (expected ${LABEL_TRANSFORMS.join(' or ')})`);
   if (kernel !== null && kernel !== 'linear' && kernel !== 'rbf') throw new InputError(`unknown kernel "${String(kernel)}" (expected linear or rbf)`);
   return {
+    encoding,
+    labelTransform,
     modeling: o.modeling,
     mode,
     folds,
@@ -177,7 +199,7 @@ function resolve(o: TrainOptions): Resolved {
 }
 
 function hyperParameters(r: Resolved): TrainingRecord['hyperParameters'] {
-  const common = { folds: r.folds, testFraction: r.testFraction, seed: r.seed };
+  const common = { folds: r.folds, testFraction: r.testFraction, seed: r.seed, featureEncoding: r.encoding, labelTransform: r.labelTransform };
   if (r.modeling === 'mlp') {
     return { ...common, hidden: r.hidden, activation: 'relu', loss: 'mse', epochs: r.epochs, batchSize: r.batchSize, lr: r.lr, optimizer: r.optimizer, schedule: 'cosine-per-iteration', standardizedLabels: true };
   }
@@ -189,7 +211,11 @@ function hyperParameters(r: Resolved): TrainingRecord['hyperParameters'] {
 /** Train as the options say; returns the bundles (not yet saved) and the evaluation. */
 export async function trainPredictor(options: TrainOptions): Promise<TrainResult> {
   const r = resolve(options);
-  const ds = loadDataset(options.dataDirs, options.slots === undefined ? {} : { slots: options.slots });
+  const ds = loadDataset(options.dataDirs, {
+    encoding: r.encoding,
+    ...(options.slots === undefined ? {} : { slots: options.slots }),
+    ...(options.resolveWork ? { resolveWork: options.resolveWork } : {}),
+  });
   const provenance = collectProvenance({ seed: r.seed, ...(options.command ? { command: options.command } : {}) });
   const units: Array<{ combination: string | null; data: Dataset }> =
     r.mode === 'all'
@@ -205,6 +231,14 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
   };
 
   const makeFitter = (combination: string | null, fits: Array<Record<string, string | number | boolean | null>>): Fitter => {
+    const fitOn = fitterFor(combination, fits);
+    return async (data, ctx) => {
+      const predictor = await fitOn(r.labelTransform === 'log' ? logLabels(data) : data, ctx);
+      predictor.labelTransform = r.labelTransform;
+      return predictor;
+    };
+  };
+  const fitterFor = (combination: string | null, fits: Array<Record<string, string | number | boolean | null>>): Fitter => {
     return async (train, ctx) => {
       const phase = ctx.fold === null ? 'final' : 'fold';
       const seed = deriveSeed(r.seed, 'model', combination ?? '', ctx.fold ?? 'final');
@@ -218,7 +252,7 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
           lr: r.lr,
           optimizer: r.optimizer,
           seed,
-          onEpoch: (e) => report({ ...base, epoch: e.epoch, epochs: e.epochs, trainMseMs2: e.trainMseMs2 }),
+          onEpoch: (e) => report({ ...base, epoch: e.epoch, epochs: e.epochs, trainMse: e.trainMse }),
         });
         fits.push({ ...fit });
         return predictor;
@@ -237,7 +271,7 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
         predictor = out.predictor;
         fits.push({ iterations: out.fit.iterations, converged: out.fit.converged, primal: out.fit.primal, dual: out.fit.dual });
       }
-      await report({ ...base, epoch: null, epochs: null, trainMseMs2: null });
+      await report({ ...base, epoch: null, epochs: null, trainMse: null });
       return predictor;
     };
   };
@@ -347,7 +381,7 @@ export function progressBarReporter(bar: Progress): (e: TrainProgressEvent) => v
     const what = [e.combination, e.phase === 'fold' ? `fold ${(e.fold ?? 0) + 1}/${e.folds}` : 'final', e.epoch !== null ? `epoch ${e.epoch}/${e.epochs}` : null]
       .filter((x) => x !== null)
       .join(' ');
-    const loss = e.trainMseMs2 !== null ? ` mse ${e.trainMseMs2.toPrecision(3)} ms²` : '';
+    const loss = e.trainMse !== null ? ` mse ${e.trainMse.toPrecision(3)}` : '';
     bar.update(e.done, { info: `${what}${loss}` });
   };
 }

@@ -47,7 +47,7 @@ export interface ProfileFile {
   format: typeof PROFILE_FORMAT;
   version: typeof PROFILE_VERSION;
   settings: ProfileSettings;
-  models: Array<{ id: number; name: string; operators: number; hasSeq: boolean; sha256: string }>;
+  models: Array<{ id: number; name: string; operators: number; hasSeq: boolean; sha256: string; operatorGflops?: number[]; referenceSeq?: number }>;
   files: Array<{ combination: string[]; csv: string; groups: number }>;
   provenance: Provenance;
 }
@@ -75,6 +75,16 @@ function profileModel(m: Manifest): ProfileModel {
   return { id: m.id, name: m.name, operators: m.operators.length, hasSeq: m.inputs.some((i) => i.shape.includes('seq')) };
 }
 
+/**
+ * Per-operator GFLOPs for one sample at the manifest's reference sequence length: what a predictor's
+ * feature encoding 2 reads (src/predictor/features.ts), recorded so that training needs no model files.
+ */
+function operatorWork(m: Manifest): { operatorGflops: number[]; referenceSeq: number } {
+  const refBatch = m.reference.batch ?? 1;
+  const hasSeq = m.inputs.some((i) => i.shape.includes('seq'));
+  return { operatorGflops: m.operators.map((o) => o.flops / refBatch / 1e9), referenceSeq: hasSeq ? (m.reference.seq ?? 0) : 0 };
+}
+
 function sameSettings(a: ProfileSettings, b: ProfileSettings): keyof ProfileSettings | null {
   for (const key of Object.keys(a) as Array<keyof ProfileSettings>) {
     if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
@@ -99,13 +109,19 @@ export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunRes
     if (previous.format !== PROFILE_FORMAT || previous.version !== PROFILE_VERSION) throw new InputError(`${metaPath}: not an abacus profile of version ${PROFILE_VERSION}`);
     const differs = sameSettings(previous.settings, settings);
     if (differs) throw new InputError(`${opts.out} holds a profile made with another ${differs} (${JSON.stringify(previous.settings[differs])}); resume with the same arguments or choose another --out`);
+    for (const m of opts.models) {
+      const was = previous.models?.find((p) => p.name === m.manifest.name);
+      if (was?.sha256 && was.sha256 !== m.manifest.model.sha256) {
+        throw new InputError(`${opts.out} was profiled with another ${m.manifest.name} (model.onnx sha256 ${was.sha256.slice(0, 12)}, now ${m.manifest.model.sha256.slice(0, 12)}); resume with the same models or choose another --out`);
+      }
+    }
   }
   const perComb = groupsPerCombination(opts.modelNum, opts);
   const meta: ProfileFile = {
     format: PROFILE_FORMAT,
     version: PROFILE_VERSION,
     settings,
-    models: opts.models.map((m) => ({ ...profileModel(m.manifest), sha256: m.manifest.model.sha256 })),
+    models: opts.models.map((m) => ({ ...profileModel(m.manifest), sha256: m.manifest.model.sha256, ...operatorWork(m.manifest) })),
     files: opts.combinations.map((c) => ({ combination: c, csv: `${c.join('_')}.csv`, groups: perComb })),
     provenance: collectProvenance({ executionProvider: opts.ep, seed: opts.seed }),
   };

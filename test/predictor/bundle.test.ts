@@ -11,12 +11,13 @@ import { fitLinearRegression, fitLinearSvr } from '../../src/predictor/linear.js
 import { trainMlp } from '../../src/predictor/mlp-train.js';
 import { fitRbfSvr } from '../../src/predictor/rbf.js';
 import type { Predictor } from '../../src/predictor/predictor.js';
-import { removeDir, tempDir } from './fixtures.js';
+import { removeDir, tempDir, withWork } from './fixtures.js';
 
 const root = tempDir();
 after(() => removeDir(root));
 
-const spec = makeFeatureSpec([ZOO[0]!, ZOO[2]!, ZOO[6]!], 2);
+const spec = makeFeatureSpec(withWork([ZOO[0]!, ZOO[2]!, ZOO[6]!]), 2);
+const specV1 = makeFeatureSpec([ZOO[0]!, ZOO[2]!, ZOO[6]!], 2);
 const width = featureCount(spec);
 const rng = new Rng(4);
 const groups: GroupMember[][] = Array.from({ length: 120 }, () => {
@@ -46,6 +47,10 @@ test('bundle round trips give identical predictions: mlp, lr, linear svm, rbf sv
   await roundTrip('mlp', mlp.predictor);
   await roundTrip('lr', fitLinearRegression(spec, data, width));
   await roundTrip('svm', fitLinearSvr(spec, data, width, {}).predictor);
+  const logged = await trainMlp(spec, { ...data, labelsMs: data.labelsMs.map(Math.log) }, width, { epochs: 3, batchSize: 32, seed: 1 });
+  logged.predictor.labelTransform = 'log';
+  const back1 = await roundTrip('mlp-log', logged.predictor);
+  assert.equal(back1.labelTransform, 'log');
   const rbf = await fitRbfSvr(spec, data, width, { C: 5 });
   const back = await roundTrip('rbf', rbf.predictor);
   assert.deepEqual(readdirSync(join(root, 'rbf')).sort(), [BUNDLE_FILE, 'libsvm.model']);
@@ -53,9 +58,27 @@ test('bundle round trips give identical predictions: mlp, lr, linear svm, rbf sv
   back.dispose();
   const json = JSON.parse(readFileSync(join(root, 'mlp', BUNDLE_FILE), 'utf8')) as Record<string, unknown>;
   assert.equal(json.format, 'abacus.predictor');
-  assert.equal(json.version, 1);
-  assert.deepEqual(json.featureSpec, { modelIds: [0, 2, 6], modelNames: ['resnet50', 'resnet152', 'bert'], slots: 2 });
+  assert.equal(json.version, 2);
+  assert.equal((json.featureSpec as { encoding: number }).encoding, 2);
+  assert.deepEqual((json.featureSpec as { modelIds: number[] }).modelIds, [0, 2, 6]);
+  assert.equal((json.featureSpec as { work: unknown[] }).work.length, 3);
   assert.equal((json.featureNames as string[]).length, width);
+  assert.equal(width, 3 + 5 * 2);
+});
+
+test('a version 1 bundle (feature encoding 1, labels in ms) still loads and predicts as it was saved', async () => {
+  const dir = join(root, 'v1');
+  const p = fitLinearRegression(specV1, { ...data, features: encodeGroups(specV1, groups) }, 3 + 4 * 2);
+  p.save(dir);
+  edit(dir, (b) => {
+    b.version = 1;
+    delete (b.label as { transform?: string }).transform;
+  });
+  const q = await loadPredictor(dir, { modelIds: [0, 6], slots: 2 });
+  assert.equal(q.width, 11);
+  assert.equal(q.labelTransform, 'none');
+  const v1 = encodeGroups(specV1, groups);
+  assert.deepEqual(Array.from(q.predictMs(v1, groups.length)), Array.from(p.predictMs(v1, groups.length)));
 });
 
 test('a bundle for other models, another slot count or another modeling is refused with a clear InputError', async () => {
@@ -63,8 +86,8 @@ test('a bundle for other models, another slot count or another modeling is refus
   const refused = async (exp: Parameters<typeof loadPredictor>[1], pattern: RegExp): Promise<void> => {
     await assert.rejects(loadPredictor(dir, exp), (e: unknown) => e instanceof InputError && pattern.test(e.message) && e.message.includes(dir));
   };
-  await refused({ modelIds: [0, 4] }, /trained for models \[0:resnet50, 2:resnet152, 6:bert\] with 2 slots; it does not know model 4/);
-  await refused({ slots: 3 }, /with 2 slots; expected 3 slots/);
+  await refused({ modelIds: [0, 4] }, /trained for models \[0:resnet50, 2:resnet152, 6:bert\] with 2 slots, feature encoding 2; it does not know model 4/);
+  await refused({ slots: 3 }, /with 2 slots, feature encoding 2; expected 3 slots/);
   await refused({ modelIds: [6], modelNames: ['bert-large'] }, /model 6 is "bert" there, not "bert-large"/);
   await refused({ modeling: 'mlp' }, /is a lr predictor; expected mlp/);
   assert.equal((await loadPredictor(dir, { modelIds: [2], modelNames: ['resnet152'], slots: 2 })).modeling, 'lr');
@@ -73,12 +96,17 @@ test('a bundle for other models, another slot count or another modeling is refus
 test('corrupt bundles and other versions are InputErrors naming the file', async () => {
   const variants: Array<[string, (dir: string) => void, RegExp]> = [
     ['bad-json', (d) => writeFileSync(join(d, BUNDLE_FILE), '{"format": "abacus.predictor", "vers'), /corrupt bundle/],
-    ['version', (d) => edit(d, (b) => (b.version = 2)), /version 2 is not supported/],
+    ['version', (d) => edit(d, (b) => (b.version = 3)), /version 3 is not supported/],
+    ['v1-encoding-2', (d) => edit(d, (b) => (b.version = 1)), /a version 1 bundle has feature encoding 1/],
+    ['encoding', (d) => edit(d, (b) => ((b.featureSpec as { encoding: number }).encoding = 7)), /feature encoding 7 is not supported/],
+    ['work-missing', (d) => edit(d, (b) => (b.featureSpec as { work: unknown[] }).work.pop()), /needs a work table for each of the 3 models/],
+    ['work-nan', (d) => edit(d, (b) => ((b.featureSpec as { work: Array<{ operatorGflops: Array<number | null> }> }).work[1]!.operatorGflops[4] = null)), /operatorGflops must be/],
+    ['label-transform', (d) => edit(d, (b) => ((b.label as { transform: string }).transform = 'sqrt')), /unknown label transform "sqrt"/],
     ['format', (d) => edit(d, (b) => (b.format = 'abacus.profile')), /format is "abacus.profile"/],
-    ['short-weights', (d) => edit(d, (b) => (b.model as { weights: number[] }).weights.pop()), /needs 11 finite weights/],
+    ['short-weights', (d) => edit(d, (b) => (b.model as { weights: number[] }).weights.pop()), /needs 13 finite weights/],
     ['null-weight', (d) => edit(d, (b) => ((b.model as { weights: Array<number | null> }).weights[3] = null)), /finite weights/],
     ['std-zero', (d) => edit(d, (b) => ((b.standardization as { std: number[] }).std[0] = 0)), /positive stds/],
-    ['spec', (d) => edit(d, (b) => ((b.featureSpec as { slots: number }).slots = 3)), /standardization needs 15/],
+    ['spec', (d) => edit(d, (b) => ((b.featureSpec as { slots: number }).slots = 3)), /standardization needs 18/],
     ['no-bundle', (d) => rmSync(join(d, BUNDLE_FILE)), /not a predictor bundle/],
   ];
   for (const [name, damage, pattern] of variants) {

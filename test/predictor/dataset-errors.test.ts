@@ -9,7 +9,14 @@ import { HEADER_2, removeDir, tempDir } from './fixtures.js';
 const root = tempDir();
 after(() => removeDir(root));
 
-const PROFILE = { format: 'abacus.profile', version: 1, models: [{ id: 0, name: 'resnet50', operatorCount: 18 }, { id: 6, name: 'bert', operatorCount: 12 }] };
+const PROFILE = {
+  format: 'abacus.profile',
+  version: 1,
+  models: [
+    { id: 0, name: 'resnet50', operatorCount: 18, operatorGflops: Array(18).fill(0.2), referenceSeq: 0 },
+    { id: 6, name: 'bert', operatorCount: 12, operatorGflops: Array(12).fill(0.9), referenceSeq: 64 },
+  ],
+};
 const GOOD = '0,0,0,18,4,0,6,0,12,8,16,1000,1001,5,990,1010,991,1009,3,100';
 
 let n = 0;

@@ -2,9 +2,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeGroup } from '../../src/predictor/features.js';
+import { decodeGroup, segmentGflops } from '../../src/predictor/features.js';
+import { InputError } from '../../src/common/errors.js';
+import { ZOO } from '../../src/zoo/catalog.js';
 import { loadDataset, readProfileData, rowsByCombination, subsetDataset } from '../../src/predictor/dataset.js';
-import { HEADER_2, removeDir, tempDir, writePairDataset } from './fixtures.js';
+import { HEADER_2, removeDir, syntheticWork, tempDir, writePairDataset } from './fixtures.js';
 
 const root = tempDir();
 after(() => removeDir(root));
@@ -19,7 +21,7 @@ test('reads profile.json and every combination CSV: labels in ms, absent members
   assert.deepEqual(data.models.map((m) => m.id), [0, 1, 6]);
   const ds = loadDataset([dir]);
   assert.equal(ds.rows, 90);
-  assert.equal(ds.width, 3 + 4 * 2);
+  assert.equal(ds.width, 3 + 5 * 2);
   assert.deepEqual(ds.spec.modelIds, [0, 1, 6]);
   // compare with the CSV text of a row: label = median_us / 1000, members from the non-zero batches
   const text = readFileSync(join(dir, 'resnet101_bert.csv'), 'utf8').trim().split('\n');
@@ -77,4 +79,32 @@ test('model columns may hold names; CRLF line ends and blank lines are accepted'
   assert.equal(ds.rows, 2);
   assert.deepEqual(Array.from(ds.labelsMs), [1, 2.5005]);
   assert.deepEqual(decodeGroup(ds.spec, ds.features, ds.width), [{ modelId: 0, start: 2, end: 3, batch: 8, seq: 0 }]);
+});
+
+test("encoding 2: each block ends in the segment's GFLOPs, from profile.json or, for an older profile, a resolver", () => {
+  const dir = join(root, 'work');
+  writePairDataset(dir, { modelIds: [0, 6], rowsPerPair: 20, seed: 5 });
+  const ds = loadDataset([dir]);
+  assert.equal(ds.spec.encoding, 2);
+  for (let row = 0; row < ds.rows; row++) {
+    const members = decodeGroup(ds.spec, ds.features, row * ds.width);
+    members.forEach((m, slot) => {
+      const perOp = syntheticWork(ZOO[m.modelId]!).operatorGflops[0]!;
+      const seqScale = m.modelId === 6 ? m.seq / 16 : 1;
+      const want = (m.end - m.start) * perOp * m.batch * seqScale;
+      const got = ds.features[row * ds.width + 2 + 5 * slot + 4]!;
+      assert.ok(Math.abs(got - want) <= 1e-5 * Math.max(1, want), `row ${row} slot ${slot}: ${got} vs ${want}`);
+      assert.ok(Math.abs(got - segmentGflops(ds.spec, m.modelId, m.start, m.end, m.batch, m.seq)) <= 1e-5 * Math.max(1, want));
+    });
+  }
+  // a profile without FLOPs: an InputError naming its profile.json, unless a resolver supplies them or encoding 1 is asked for
+  const old = join(root, 'old');
+  writePairDataset(old, { modelIds: [0, 6], rowsPerPair: 20, seed: 5, withoutWork: true });
+  assert.throws(() => loadDataset([old]), (e: unknown) => e instanceof InputError && e.message.startsWith(join(old, 'profile.json')) && /no per-operator FLOPs/.test(e.message));
+  const resolved = loadDataset([old], { resolveWork: (m) => syntheticWork(ZOO[m.id]!) });
+  assert.deepEqual(Array.from(resolved.features), Array.from(ds.features));
+  const v1 = loadDataset([old], { encoding: 1 });
+  assert.equal(v1.width, 2 + 4 * 2);
+  // a table whose length disagrees with the operator count is refused
+  assert.throws(() => loadDataset([old], { resolveWork: () => ({ operatorGflops: [1, 2, 3], referenceSeq: 0 }) }), /FLOPs table has 3 operators, the profile 18/);
 });

@@ -86,3 +86,36 @@ test('unknown models, too many members and malformed members are clear InputErro
   assert.throws(() => makeFeatureSpec([{ id: 1, name: 'a' }, { id: 1, name: 'b' }], 2), /listed twice/);
   assert.throws(() => makeFeatureSpec([{ id: 1, name: 'a' }], 0), /slots/);
 });
+
+test('encoding 2: blocks [start, end, batch, seq, gflops]; gflops from the prefix sums, scaled by batch and seq; permutations agree', () => {
+  const work = (ops: number, seqRef: number): { operatorGflops: number[]; referenceSeq: number } => ({
+    operatorGflops: Array.from({ length: ops }, (_, i) => 0.5 + i),
+    referenceSeq: seqRef,
+  });
+  const spec2 = makeFeatureSpec(
+    [
+      { id: 6, name: 'bert', work: work(12, 64) },
+      { id: 1, name: 'resnet101', work: work(35, 0) },
+    ],
+    2,
+  );
+  assert.equal(spec2.encoding, 2);
+  assert.equal(featureCount(spec2), 2 + 5 * 2);
+  assert.deepEqual(featureNames(spec2).slice(2, 7), ['start_0', 'end_0', 'batch_0', 'seq_0', 'gflops_0']);
+  const a: GroupMember = { modelId: 6, start: 2, end: 4, batch: 16, seq: 32 };
+  const b: GroupMember = { modelId: 1, start: 5, end: 7, batch: 8, seq: 0 };
+  const out = new Float32Array(featureCount(spec2));
+  encodeGroup(spec2, [a, b], out);
+  // resnet101 first (id 1): ops 5, 6 cost 5.5 + 6.5 = 12 per sample, × 8; bert ops 2, 3: 2.5 + 3.5 = 6, × 16 × 32/64
+  assert.deepEqual(Array.from(out), [1, 1, 5, 7, 8, 0, 96, 2, 4, 16, 32, 48]);
+  const swapped = new Float32Array(featureCount(spec2));
+  encodeGroup(spec2, [b, a], swapped);
+  assert.deepEqual(Array.from(swapped), Array.from(out));
+  assert.deepEqual(decodeGroup(spec2, out), [b, a]);
+  // an empty segment has no work; a segment past the table is an InputError
+  encodeGroup(spec2, [{ ...b, end: b.start }], out);
+  assert.equal(out[6], 0);
+  assert.throws(() => encodeGroup(spec2, [{ ...b, end: 36 }], out), (e: unknown) => e instanceof InputError && /exceeds the 35 operators/.test(e.message));
+  // encoding 2 needs every table
+  assert.throws(() => makeFeatureSpec([{ id: 6, name: 'bert', work: work(12, 64) }, { id: 1, name: 'resnet101' }], 2, 2), /missing for 1:resnet101/);
+});

@@ -29,6 +29,19 @@ export interface Member {
   seq: number;
 }
 
+/**
+ * A work table for a zoo entry as profile.json records it (feature encoding 2): every operator of model
+ * `id` costs the same synthetic GFLOPs, proportional to the per-operator cost of the law below.
+ */
+export function syntheticWork(model: ZooEntry): { operatorGflops: number[]; referenceSeq: number } {
+  return { operatorGflops: Array.from({ length: model.operatorCount }, () => (40 + 25 * model.id) / 1000), referenceSeq: model.hasSeq ? 16 : 0 };
+}
+
+/** Zoo entries with their synthetic work tables, for makeFeatureSpec (encoding 2). */
+export function withWork(models: readonly ZooEntry[]): Array<ZooEntry & { work: { operatorGflops: number[]; referenceSeq: number } }> {
+  return models.map((m) => ({ ...m, work: syntheticWork(m) }));
+}
+
 /** Cost in µs of a member's segment (0 when absent). */
 export function memberCostUs(m: Member | null): number {
   if (!m || m.batch === 0) return 0;
@@ -67,6 +80,8 @@ export interface FixtureOptions {
   absentProb?: number;
   /** Relative noise of the median (uniform ±). */
   noise?: number;
+  /** Leave the per-operator FLOPs out of profile.json (a profile from before feature encoding 2). */
+  withoutWork?: boolean;
 }
 
 /** Write a pair data set into `dir` (created). Returns the file names written. */
@@ -80,7 +95,16 @@ export function writePairDataset(dir: string, options: FixtureOptions = {}): str
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'profile.json'),
-    JSON.stringify({ format: 'abacus.profile', version: 1, seed: options.seed ?? 1, models: models.map((m) => ({ id: m.id, name: m.name, operatorCount: m.operatorCount })) }, null, 2),
+    JSON.stringify(
+      {
+        format: 'abacus.profile',
+        version: 1,
+        seed: options.seed ?? 1,
+        models: models.map((m) => ({ id: m.id, name: m.name, operatorCount: m.operatorCount, ...(options.withoutWork ? {} : syntheticWork(m)) })),
+      },
+      null,
+      2,
+    ),
   );
   const files: string[] = [];
   for (let i = 0; i < models.length; i++) {
