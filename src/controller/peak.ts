@@ -39,9 +39,12 @@ export interface PeakResult {
 }
 
 /**
- * Bisection: run at lowQps (fail: no peak in range) and at highQps (pass: the peak is at least highQps),
- * then halve the bracket [pass, fail] until it is narrower than the resolution. Assumes passing is
- * monotone in load, which holds approximately when every load replays the same seeded trace scaled in time.
+ * Bisection over [lowQps, highQps]: run at highQps first (pass: the peak is at least highQps), then halve
+ * the bracket [pass, fail] until it is narrower than the resolution. The low end is assumed to pass and
+ * run only when no other load passed, to confirm it (fail: no peak in range): it is the longest run of
+ * all (a trace of a fixed number of queries spans queries / load seconds), and near the peak it is
+ * seldom needed. Assumes passing is monotone in load, which holds approximately when every load replays
+ * the same seeded trace scaled in time.
  */
 export async function findPeakLoad(options: PeakSearchOptions): Promise<PeakResult> {
   const { lowQps, highQps } = options;
@@ -57,14 +60,17 @@ export async function findPeakLoad(options: PeakSearchOptions): Promise<PeakResu
     options.onPoint?.(point);
     return point.pass;
   };
-  if (!(await probe(lowQps))) return { peakQps: null, failQps: lowQps, points };
   if (await probe(highQps)) return { peakQps: highQps, failQps: null, points };
   let pass = lowQps;
   let fail = highQps;
+  let passed = false;
   while (fail - pass > resolutionQps) {
     const mid = (pass + fail) / 2;
-    if (await probe(mid)) pass = mid;
-    else fail = mid;
+    if (await probe(mid)) {
+      pass = mid;
+      passed = true;
+    } else fail = mid;
   }
+  if (!passed && !(await probe(lowQps))) return { peakQps: null, failQps: lowQps, points };
   return { peakQps: pass, failQps: fail, points };
 }

@@ -17,8 +17,14 @@ test('bisection converges on the highest passing load', async () => {
   const r = await findPeakLoad({ evaluate: async (l) => fake(l, 123.4), lowQps: 10, highQps: 1000, resolutionQps: 0.5 });
   assert.ok(r.peakQps !== null && r.failQps !== null);
   assert.ok(r.peakQps <= 123.4 && r.failQps > 123.4 && r.failQps - r.peakQps <= 0.5);
-  assert.ok(r.points.length <= 2 + Math.ceil(Math.log2(990 / 0.5)));
+  assert.ok(r.points.length <= 1 + Math.ceil(Math.log2(990 / 0.5)));
   assert.ok(r.points.every((p) => p.pass === p.loadQps <= 123.4));
+  // the high end first; the low end (the longest run) only when nothing else passed
+  assert.equal(r.points[0]!.loadQps, 1000);
+  assert.ok(!r.points.some((p) => p.loadQps === 10));
+  const low = await findPeakLoad({ evaluate: async (l) => fake(l, 11), lowQps: 10, highQps: 100, resolutionQps: 5 });
+  assert.equal(low.peakQps, 10);
+  assert.equal(low.points[low.points.length - 1]!.loadQps, 10, 'the low end is confirmed when no bisection probe passed');
 });
 
 test('bounds: a failing low end gives no peak; a passing high end is reported as the peak', async () => {
