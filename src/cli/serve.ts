@@ -112,8 +112,34 @@ export function serveCommand(): Command {
         if (opts.findPeak) {
           const [lo, hi] = opts.peakRange.split(',').map(Number) as [number, number];
           const peaks = await servePeak({ ...base, out: null, load: loadSpec, lowQps: lo, highQps: hi, ...(opts.peakResolution !== undefined ? { resolutionQps: opts.peakResolution } : {}), onPoint: (p, l, s) => process.stderr.write(`peak search ${p}: ${l.toFixed(1)} q/s → p99/QoS ${s.p99OverQos?.toFixed(2) ?? '-'}, violations ${(s.violationRatio * 100).toFixed(1)}%\n`) });
-          const rows = Object.entries(peaks).map(([policy, r]) => ({ policy, peakQps: r.peakQps, failQps: r.failQps, runs: r.points.length }));
-          if (opts.json) printJson({ peaks: rows, predictor: predictorDir });
+          const rows = Object.entries(peaks).map(([policy, r]) => ({
+            policy,
+            peakQps: r.peakQps,
+            failQps: r.failQps,
+            runs: r.points.length,
+            points: r.points.map((pt) => ({
+              loadQps: pt.loadQps,
+              pass: pt.pass,
+              issued: pt.summary.issued,
+              completed: pt.summary.completed,
+              late: pt.summary.late,
+              dropped: pt.summary.dropped,
+              failed: pt.summary.failed,
+              violationRatio: pt.summary.violationRatio,
+              p99OverQos: pt.summary.p99OverQos,
+              p99Ms: pt.summary.p99Ms,
+              goodputQps: pt.summary.goodputQps,
+              decisionP99Us: pt.summary.decisionP99Us,
+            })),
+          }));
+          const record = {
+            peaks: rows,
+            predictor: predictorDir,
+            settings: { rule: 'p99 <= QoS and violations <= 1%', lowQps: lo, highQps: hi, resolutionQps: opts.peakResolution ?? null, ...loadSpec, services: services.map((x) => x.name), ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true, threads },
+            provenance: collectProvenance({ executionProvider: ep, seed: opts.seed }),
+          };
+          if (opts.out) writeJsonAtomic(join(opts.out, 'peak.json'), record);
+          if (opts.json) printJson(record);
           else for (const r of rows) console.log(`${r.policy.padEnd(12)} peak ${r.peakQps?.toFixed(1) ?? 'none'} q/s (fails at ${r.failQps?.toFixed(1) ?? '-'}; ${r.runs} runs)`);
           return;
         }

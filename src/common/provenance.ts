@@ -47,6 +47,23 @@ function git(args: string[]): string | null {
   }
 }
 
+let cachedGpu: string | null | undefined;
+
+/** The GPU(s) as nvidia-smi names them, or null where there is none (or no nvidia-smi). Asked once. */
+export function gpuName(): string | null {
+  if (cachedGpu !== undefined) return cachedGpu;
+  try {
+    const names = execFileSync('nvidia-smi', ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+      .trim()
+      .split('\n')
+      .filter((l) => l.length > 0);
+    cachedGpu = names.length > 0 ? names.join('; ') : null;
+  } catch {
+    cachedGpu = null;
+  }
+  return cachedGpu;
+}
+
 let cachedVersions: Record<string, string> | null = null;
 
 export function libraryVersions(): Record<string, string> {
@@ -59,8 +76,13 @@ export function libraryVersions(): Record<string, string> {
   return cachedVersions;
 }
 
-/** Describe this run. `extra` adds or overrides fields (execution provider, seed, GPU name). */
+/**
+ * Describe this run. `extra` adds or overrides fields (execution provider, seed, GPU name). For an
+ * accelerator provider the GPU is read from nvidia-smi when not given.
+ */
 export function collectProvenance(extra: { executionProvider?: string; seed?: number; gpu?: string; command?: string } = {}): Provenance {
+  const ep = extra.executionProvider;
+  const gpu = extra.gpu ?? (ep !== undefined && ep !== 'cpu' && ep !== 'simulated' ? gpuName() : null);
   const commit = process.env.ABACUS_GIT_COMMIT ?? git(['rev-parse', 'HEAD']);
   const status = process.env.ABACUS_GIT_COMMIT ? null : git(['status', '--porcelain', '--untracked-files=no']);
   const cpuList = cpus();
@@ -77,7 +99,7 @@ export function collectProvenance(extra: { executionProvider?: string; seed?: nu
       platform: platform(),
       arch: arch(),
       kernel: release(),
-      ...(extra.gpu ? { gpu: extra.gpu } : {}),
+      ...(gpu ? { gpu } : {}),
     },
     versions: libraryVersions(),
   };
