@@ -17,17 +17,18 @@ for step in $steps; do
     profile-tiny)   # tiny models: the paper's batch sizes and sequence lengths
       cli profile --model-num 2 --models "${set4[@]}" --scale tiny --models-dir models-tiny --samples 10 --reps 30 \
         --out data/profile/cpu-tiny-2in4 --json > data/profile/cpu-tiny-2in4.run.json ;;
-    profile-full)   # full-size models: smaller batches, fewer samples and repetitions (2 cores)
-      cli profile --model-num 2 --models "${set4[@]}" --scale full --batch-sizes 1,2,4 --seq-lens 16,64 --samples 2 --reps 5 \
-        --out data/profile/cpu-full-2in4 --json > data/profile/cpu-full-2in4.run.json ;;
+    profile-full)   # full-size models: smaller batches (2 cores); 36 groups per batch tuple, 324 per pair
+      cli profile --model-num 2 --models "${set4[@]}" --scale full --batch-sizes 1,2,4 --seq-lens 16,64 --samples 36 --reps 4 \
+        --warmup 2 --out data/profile/cpu-full-2in4 --json > data/profile/cpu-full-2in4.run.json ;;
     train)
       for m in mlp lr svm; do
         for mode in onebyone all; do
-          d=data/predictor/cpu-tiny-2in4-$m-$mode
-          [ -s "$d/evaluation.json" ] || cli train --data data/profile/cpu-tiny-2in4 --modeling $m --mode $mode --out "$d" --json > "$d.json"
+          d=data/predictor/cpu-tiny-2in4-$m-$mode   # a profile from before per-operator FLOPs: read from the tiny manifests
+          [ -s "$d/evaluation.json" ] || cli train --data data/profile/cpu-tiny-2in4 --modeling $m --mode $mode --models-dir models-tiny \
+            --scale tiny --out "$d" --json > "$d.json"
+          d=data/predictor/cpu-full-2in4-$m-$mode
+          [ -s "$d/evaluation.json" ] || cli train --data data/profile/cpu-full-2in4 --modeling $m --mode $mode --out "$d" --json > "$d.json"
         done
-        d=data/predictor/cpu-full-2in4-$m-all
-        [ -s "$d/evaluation.json" ] || cli train --data data/profile/cpu-full-2in4 --modeling $m --mode all --out "$d" --json > "$d.json"
       done ;;
     serve)   # each pair, every policy on one trace, at a load near the pair's capacity
       mkdir -p data/serve/cpu-full
