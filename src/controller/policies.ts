@@ -76,13 +76,24 @@ export function dropExpired(ctx: DecisionContext): void {
   }
 }
 
-/** Predicted solo latency of each query's remaining operators, one batched call for those not cached. */
+/** The cached solo price of a query's remaining operators, or NaN when it has none at its progress. */
+function cachedRemainderMs(q: QueryState): number {
+  if (q.progress === 0) return q.wholeSoloMs;
+  return q.remainderPricedAt === q.progress && q.remainderSoloMs !== undefined ? q.remainderSoloMs : Number.NaN;
+}
+
+/**
+ * Predicted solo latency of each query's remaining operators, one batched call for those not cached: a
+ * query's price is kept on it (`wholeSoloMs`, or `remainderSoloMs` at its progress) until its next segment
+ * launches, so a decision repeated before then does not price it again.
+ */
 export function priceRemainders(model: LatencyModel, queries: readonly QueryState[]): Float64Array {
   const out = new Float64Array(queries.length);
   const rows: GroupMember[][] = [];
   const rowOf: number[] = [];
   queries.forEach((q, i) => {
-    if (q.progress === 0 && Number.isFinite(q.wholeSoloMs)) out[i] = q.wholeSoloMs;
+    const cached = cachedRemainderMs(q);
+    if (Number.isFinite(cached)) out[i] = cached;
     else {
       rows.push([remainderMember(q)]);
       rowOf.push(i);
@@ -92,8 +103,13 @@ export function priceRemainders(model: LatencyModel, queries: readonly QueryStat
     const predicted = model.predictMs(rows);
     rowOf.forEach((i, r) => {
       const q = queries[i] as QueryState;
-      out[i] = predicted[r] as number;
-      if (q.progress === 0) q.wholeSoloMs = out[i] as number;
+      const ms = predicted[r] as number;
+      out[i] = ms;
+      if (q.progress === 0) q.wholeSoloMs = ms;
+      else {
+        q.remainderSoloMs = ms;
+        q.remainderPricedAt = q.progress;
+      }
     });
   }
   return out;
@@ -188,6 +204,29 @@ function mostUrgent(pool: ServicePool, exclude: ReadonlySet<QueryState>): QueryS
   return best;
 }
 
+/** The prefix prices of the last abacus decision (read within the decision only; decisions do not nest). */
+let prefixOut = new Float64Array(16);
+/** Nothing dropped yet (a decision's first candidates). */
+const NONE_DROPPED: ReadonlySet<QueryState> = new Set<QueryState>();
+
+/**
+ * Sort by deadline, then admission (a total order: admissions are unique). Insertion sort: there is one
+ * candidate per service, and unlike Array.prototype.sort it allocates no work array.
+ */
+function sortByUrgency(qs: QueryState[]): void {
+  for (let i = 1; i < qs.length; i++) {
+    const q = qs[i] as QueryState;
+    let j = i - 1;
+    while (j >= 0) {
+      const p = qs[j] as QueryState;
+      if (p.deadlineMs < q.deadlineMs || (p.deadlineMs === q.deadlineMs && p.admission < q.admission)) break;
+      qs[j + 1] = p;
+      j--;
+    }
+    qs[j + 1] = q;
+  }
+}
+
 /**
  * abacus: the headroom-based controller (see POLICIES.md). Candidates are one query per service: the
  * service's query in progress, else its most urgent waiting query. They are ranked by headroom; the budget
@@ -199,22 +238,25 @@ export function decideAbacus(ctx: DecisionContext): GroupPlan {
   const model = ctx.model;
   if (!model) throw new Error('decideAbacus: the abacus policy needs a latency model');
   dropExpired(ctx);
-  const dropped = new Set<QueryState>();
-  const soloByQuery = new Map<QueryState, number>();
+  // Only abandon drops candidates and prices them solo (without it, no map is made).
+  let soloByQuery: Map<QueryState, number> | null = null;
   let candidates: QueryState[] = [];
   for (const pool of ctx.pools) {
-    const q = mostUrgent(pool, dropped);
+    const q = mostUrgent(pool, NONE_DROPPED);
     if (q) candidates.push(q);
   }
   if (ctx.abandon) {
     // Drop candidates predicted to miss even when run alone next; refill from their services; repeat.
+    const dropped = new Set<QueryState>();
+    const solos = new Map<QueryState, number>();
+    soloByQuery = solos;
     let unchecked = candidates;
     while (unchecked.length > 0) {
       const solo = priceRemainders(model, unchecked);
       const refill: QueryState[] = [];
       unchecked.forEach((q, i) => {
         const soloMs = solo[i] as number;
-        soloByQuery.set(q, soloMs);
+        solos.set(q, soloMs);
         if (predictedToMiss(q, ctx.nowMs, ctx.inflightRemainingMs, soloMs)) {
           const pool = ctx.pools.find((p) => p.service === q.trace.model) as ServicePool;
           dropped.add(q);
@@ -228,12 +270,13 @@ export function decideAbacus(ctx: DecisionContext): GroupPlan {
     }
   }
   if (candidates.length === 0) return EMPTY_PLAN;
-  candidates.sort((a, b) => a.deadlineMs - b.deadlineMs || a.admission - b.admission);
+  sortByUrgency(candidates);
   const urgent = candidates[0] as QueryState;
   const budgetMs = headroomMs(urgent, ctx.nowMs) - ctx.inflightRemainingMs;
   const remainders = candidates.map(remainderMember);
-  const prefix = largestFittingPrefix(remainders, budgetMs, model);
-  const soloOf = (q: QueryState): number => soloByQuery.get(q) ?? Number.NaN;
+  if (prefixOut.length < remainders.length) prefixOut = new Float64Array(2 * remainders.length);
+  const prefix = largestFittingPrefix(remainders, budgetMs, model, prefixOut);
+  const soloOf = (q: QueryState): number => soloByQuery?.get(q) ?? Number.NaN;
   const whole = (q: QueryState): PlannedSegment => ({ query: q, end: q.opCount, remainingSoloMs: soloOf(q) });
   const expectedStartMs = ctx.nowMs + ctx.inflightRemainingMs;
   const k = candidates.length;

@@ -2,25 +2,85 @@
  * The two predictor-driven choices of the Abacus controller, as pure functions of a latency model:
  * how many of the ranked queries fit the budget when all run to completion (`largestFittingPrefix`), and
  * how far the next query may run (`searchSplit`, a k-ary search over its split points).
+ *
+ * Both run on every decision, so they build the groups they price in reused scratch arrays (the latency
+ * model must not keep them; see `LatencyModel`) and pass the model a reused output buffer: after warm-up a
+ * search step allocates only the list of its candidate ends, which the result reports.
  */
 import type { GroupMember, LatencyModel } from './types.js';
+
+/** A member whose fields the search overwrites between calls. */
+function blankMember(): GroupMember {
+  return { modelId: 0, start: 0, end: 0, batch: 0, seq: 0 };
+}
+
+/**
+ * Groups to price, kept between calls: `groups[i]` is slot i's member array, `lists[n]` the list of the
+ * first n groups (what one predictor call prices), `out` the predictions. One scratch serves one call at a
+ * time; a call made while it is in use (a latency model that searches) gets a fresh one. The arrays keep
+ * the last call's members until the next call overwrites them (a few small objects).
+ */
+class GroupScratch {
+  readonly groups: GroupMember[][] = [];
+  private readonly lists: GroupMember[][][] = [[]];
+  out = new Float64Array(16);
+  busy = false;
+
+  /** Room for `n` groups and predictions. */
+  reserve(n: number): void {
+    while (this.groups.length < n) {
+      this.groups.push([]);
+      this.lists.push(this.groups.slice(0, this.groups.length));
+    }
+    if (this.out.length < n) this.out = new Float64Array(Math.max(n, 2 * this.out.length));
+  }
+
+  /** The first `n` groups (n <= reserved). */
+  list(n: number): readonly (readonly GroupMember[])[] {
+    return this.lists[n] as GroupMember[][];
+  }
+}
+
+const prefixScratch = new GroupScratch();
+const splitScratch = new GroupScratch();
+/** The searched member of each candidate slot (its end changes per step). */
+const splitMembers: GroupMember[] = [];
+
+function acquire(shared: GroupScratch): GroupScratch {
+  if (shared.busy) return new GroupScratch();
+  shared.busy = true;
+  return shared;
+}
 
 /**
  * The largest J in 0..k such that the group of `queries[0..J)`, all run to completion, is predicted to
  * finish within `budgetMs`. One batched predictor call prices the k prefixes; J is the largest index whose
- * prefix fits (the prefixes are not assumed to be priced monotonically).
+ * prefix fits (the prefixes are not assumed to be priced monotonically). `predictedMs` holds the k prices:
+ * `out` when given (length >= k) and the model writes there, else a new array.
  */
 export function largestFittingPrefix(
   queries: readonly GroupMember[],
   budgetMs: number,
   model: LatencyModel,
+  out?: Float64Array,
 ): { count: number; predictedMs: Float64Array } {
-  if (queries.length === 0) return { count: 0, predictedMs: new Float64Array(0) };
-  const rows: GroupMember[][] = [];
-  for (let j = 1; j <= queries.length; j++) rows.push(queries.slice(0, j));
-  const predictedMs = model.predictMs(rows);
+  const k = queries.length;
+  if (k === 0) return { count: 0, predictedMs: new Float64Array(0) };
+  const scratch = acquire(prefixScratch);
+  let predictedMs: Float64Array;
+  try {
+    scratch.reserve(k);
+    for (let j = 1; j <= k; j++) {
+      const group = scratch.groups[j - 1] as GroupMember[];
+      group.length = j;
+      for (let i = 0; i < j; i++) group[i] = queries[i] as GroupMember;
+    }
+    predictedMs = model.predictMs(scratch.list(k), out ?? new Float64Array(k));
+  } finally {
+    scratch.busy = false;
+  }
   let count = 0;
-  for (let j = queries.length; j >= 1; j--) {
+  for (let j = k; j >= 1; j--) {
     if ((predictedMs[j - 1] as number) <= budgetMs) {
       count = j;
       break;
@@ -82,37 +142,60 @@ export function searchSplit(input: SplitSearchInput): SplitSearchResult {
   const candidates: number[][] = [];
   // Each step removes at least one end from the range, so there are at most (end - start) steps.
   const maxSteps = searched.end - searched.start;
-  while (lo <= hi) {
-    if (steps >= maxSteps) throw new Error(`searchSplit: no convergence after ${steps} steps on (${searched.start}, ${searched.end}]`);
-    const untested = hi - lo + 1;
-    const w = Math.min(input.ways, untested);
-    const ends: number[] = [];
-    const part = (untested + 1) / (w + 1);
-    for (let i = 1; i <= w; i++) ends.push(lo - 1 + Math.floor(i * part));
-    const rows: GroupMember[][] = ends.map((end) => [...base, { ...searched, end }]);
-    const predicted = model.predictMs(rows);
-    steps++;
-    candidates.push(ends);
-    let feasible = -1;
-    for (let i = w - 1; i >= 0; i--) {
-      const ms = predicted[i] as number;
-      if (ms <= budgetMs) {
-        feasible = i;
-        break;
-      }
+  // Slot i's group is base + its own copy of the searched member; only the copy's end changes per step.
+  const slots = Math.min(input.ways, Math.max(hi - lo + 1, 0));
+  const scratch = acquire(splitScratch);
+  const members = scratch === splitScratch ? splitMembers : [];
+  try {
+    scratch.reserve(slots);
+    for (let i = 0; i < slots; i++) {
+      const m = members[i] ?? (members[i] = blankMember());
+      m.modelId = searched.modelId;
+      m.start = searched.start;
+      m.batch = searched.batch;
+      m.seq = searched.seq;
+      const group = scratch.groups[i] as GroupMember[];
+      group.length = base.length + 1;
+      for (let b = 0; b < base.length; b++) group[b] = base[b] as GroupMember;
+      group[base.length] = m;
     }
-    if (feasible >= 0) {
-      const end = ends[feasible] as number;
-      if (bestEnd === null || end > bestEnd) {
-        bestEnd = end;
-        bestMs = predicted[feasible] as number;
+    while (lo <= hi) {
+      if (steps >= maxSteps) throw new Error(`searchSplit: no convergence after ${steps} steps on (${searched.start}, ${searched.end}]`);
+      const untested = hi - lo + 1;
+      const w = Math.min(input.ways, untested);
+      const ends: number[] = [];
+      const part = (untested + 1) / (w + 1);
+      for (let i = 0; i < w; i++) {
+        const end = lo - 1 + Math.floor((i + 1) * part);
+        ends.push(end);
+        (members[i] as GroupMember).end = end;
       }
-      lo = end + 1;
-      if (feasible + 1 < w) hi = (ends[feasible + 1] as number) - 1;
-    } else {
-      hi = (ends[0] as number) - 1;
+      const predicted = model.predictMs(scratch.list(w), scratch.out);
+      steps++;
+      candidates.push(ends);
+      let feasible = -1;
+      for (let i = w - 1; i >= 0; i--) {
+        const ms = predicted[i] as number;
+        if (ms <= budgetMs) {
+          feasible = i;
+          break;
+        }
+      }
+      if (feasible >= 0) {
+        const end = ends[feasible] as number;
+        if (bestEnd === null || end > bestEnd) {
+          bestEnd = end;
+          bestMs = predicted[feasible] as number;
+        }
+        lo = end + 1;
+        if (feasible + 1 < w) hi = (ends[feasible + 1] as number) - 1;
+      } else {
+        hi = (ends[0] as number) - 1;
+      }
+      if (bestEnd !== null && budgetMs - bestMs < thldMs) break;
     }
-    if (bestEnd !== null && budgetMs - bestMs < thldMs) break;
+  } finally {
+    scratch.busy = false;
   }
   return {
     end: bestEnd,

@@ -28,6 +28,12 @@ export interface QueryState {
   searchSteps: number;
   /** Predicted solo latency of the whole query (NaN until priced). */
   wholeSoloMs: number;
+  /**
+   * Predicted solo latency of the remaining operators of a started query, and the progress it was priced
+   * at (the price holds until the query's next segment launches); absent until priced.
+   */
+  remainderSoloMs?: number;
+  remainderPricedAt?: number;
 }
 
 /** A service's queries that are issued and not finished. */

@@ -64,9 +64,15 @@ export interface GroupMember {
   seq: number;
 }
 
-/** Predicts launch-to-barrier latencies of groups, many groups per call (one batched forward pass). */
+/**
+ * Predicts launch-to-barrier latencies of groups, many groups per call (one batched forward pass).
+ * `predictMs` returns one value per group, in order. With `out` (length >= groups.length) it may write the
+ * values there and return `out`, allocating nothing; an implementation may also ignore `out` and return a
+ * new array, so callers read the returned array. The call is synchronous and must not keep `groups`, their
+ * arrays or their members: callers reuse them for the next call (the split search does).
+ */
 export interface LatencyModel {
-  predictMs(groups: readonly (readonly GroupMember[])[]): Float64Array;
+  predictMs(groups: readonly (readonly GroupMember[])[], out?: Float64Array): Float64Array;
 }
 
 /**

@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../common/errors.js';
 import type { Executor } from '../executor/index.js';
-import { loadPredictor, BUNDLE_FILE, type Predictor } from '../predictor/index.js';
+import { loadPredictor, encodeGroup, BUNDLE_FILE, type Predictor } from '../predictor/index.js';
 import type { GroupMember, GroupOutcome, GroupRunner, LatencyModel, SegmentRun } from '../controller/index.js';
 
 export interface ExecutorRunnerOptions {
@@ -95,9 +95,22 @@ export class ExecutorRunner implements GroupRunner {
   }
 }
 
-/** A predictor bundle as the controller's latency model. */
+/**
+ * A predictor bundle as the controller's latency model. The groups are encoded into one feature buffer
+ * that the model keeps and grows when a call has more groups than it holds, and predicted in one batched
+ * call; with `out` given (as the split search gives it) a call allocates nothing.
+ */
 export function predictorLatencyModel(predictor: Predictor): LatencyModel {
-  return { predictMs: (groups: readonly (readonly GroupMember[])[]) => predictor.predictGroupsMs(groups) };
+  const width = predictor.width;
+  let features = new Float32Array(16 * width);
+  return {
+    predictMs(groups: readonly (readonly GroupMember[])[], out?: Float64Array): Float64Array {
+      const rows = groups.length;
+      if (rows * width > features.length) features = new Float32Array(Math.max(rows, 2 * (features.length / width)) * width);
+      for (let r = 0; r < rows; r++) encodeGroup(predictor.spec, groups[r] as readonly GroupMember[], features, r * width);
+      return predictor.predictMs(features, rows, out ?? new Float64Array(rows));
+    },
+  };
 }
 
 /**

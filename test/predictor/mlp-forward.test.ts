@@ -23,7 +23,7 @@ const standardization = { mean: Array.from({ length: width }, () => 10 * rng.nex
 const label = { unit: 'ms' as const, mean: 25, std: 12 };
 const predictor = new MlpPredictor(spec, standardization, label, layers);
 
-test('the TypeScript forward pass equals tfjs on the same weights (standardisation and label scaling folded in)', async () => {
+test('the forward pass equals tfjs on the same weights (standardisation and label scaling folded in)', async () => {
   await initTfBackend();
   const model = tfl.sequential();
   sizes.slice(1).forEach((units, i) => model.add(tfl.layers.dense({ units, activation: i < 3 ? 'relu' : 'linear', ...(i === 0 ? { inputShape: [width] } : {}) })));
