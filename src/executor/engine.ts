@@ -14,7 +14,7 @@ import { manifestFeeds } from '../zoo/verify.js';
 import { InputError, errorMessage } from '../common/errors.js';
 import { tempPathFor } from '../common/fsutil.js';
 import { checkExecutionProvider, sessionOptions } from './providers.js';
-import { ensureOptimizedModel, optimizedSegmentPath } from './optimized-cache.js';
+import { ensureOptimizedModel, optimizedSegmentPath, type OptimizedModel } from './optimized-cache.js';
 import { mapOptimizedGraph, optimizedRangeModel, type OptimizedLayout } from './optimized-graph.js';
 import type { InputTensor, SegmentGraphInfo, ServiceConfig } from './types.js';
 
@@ -136,7 +136,7 @@ export class SegmentEngine {
     if (config.ep !== 'cpu') return original(`the ${config.ep} provider cuts the model's own graph (the optimised graph is for the cpu provider)`);
     if (config.graphOptimizationLevel !== 'all') return original(`graph optimisation level '${config.graphOptimizationLevel}' (the optimised graph is cut at level 'all' only)`);
     if (manifest.dtype !== 'fp32') return original(`${manifest.dtype} model: onnxruntime's CPU provider runs it through inserted float32 casts, and only fp32 models are cut from the optimised graph`);
-    let cached;
+    let cached: OptimizedModel;
     try {
       cached = await ensureOptimizedModel(config.modelDir, manifest);
     } catch (err) {
