@@ -20,6 +20,7 @@ export function benchCommand(): Command {
     .option('--warmup <n>', 'untimed repetitions first', parseIntOption('--warmup', 0), 3)
     .option('--threads <n>', 'intra-op threads per session (CPU)', parseIntOption('--threads', 1), availableParallelism())
     .addOption(new Option('--plan <plan>', 'segment plan (default: exact on cpu, partition on GPUs)').choices(['exact', 'partition', 'tiered'] as const))
+    .addOption(new Option('--segment-graph <graph>', "graph segments are cut from: auto (onnxruntime's optimised graph where it applies) or original").choices(['auto', 'original'] as const).default('auto' as const))
     .option('--segments <list>', 'segment counts to measure besides 1 and all-operator', parseIntList('--segments', 2), [4])
     .option('--no-pairs', 'skip the solo vs co-located pairs')
     .option('--models-dir <dir>', 'models folder', 'models')
@@ -40,6 +41,7 @@ export function benchCommand(): Command {
           warmup: opts.warmup,
           intraOpThreads: opts.threads,
           plan: opts.plan,
+          segmentGraph: opts.segmentGraph,
           segmentCounts: opts.segments,
           pairs: opts.pairs,
           onProgress: (done, total, what) => {
@@ -53,7 +55,7 @@ export function benchCommand(): Command {
         if (opts.json) printJson(full);
         else {
           for (const r of result.results) {
-            console.log(`${r.model} batch ${r.batch}: one session ${r.wholeMs.toFixed(2)} ms`);
+            console.log(`${r.model} batch ${r.batch}: one session ${r.wholeMs.toFixed(2)} ms; segments cut from the ${r.graph.source} graph${r.graph.reason ? ` (${r.graph.reason})` : ''}`);
             for (const s of r.segmented) console.log(`  ${String(s.segments).padStart(3)} segments: ${s.ms.toFixed(2)} ms  ratio ${s.ratio.toFixed(3)}  per boundary ${s.perBoundaryUs === null ? '-' : `${s.perBoundaryUs.toFixed(0)} µs`}  (wall ${s.wallMs.toFixed(2)} ms)`);
           }
           for (const p of result.pairs) console.log(`${p.models.join(' + ')}: solo ${p.soloMs.map((v) => v.toFixed(2)).join(' / ')} ms, co-located ${p.colocatedMs.map((v) => v.toFixed(2)).join(' / ')} ms, group ${p.groupMs.toFixed(2)} ms (${p.groupOverSumOfSolo.toFixed(2)} of the sum of solo)`);

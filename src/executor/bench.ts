@@ -14,7 +14,7 @@ import { manifestFeeds } from '../zoo/verify.js';
 import { Executor, defaultPlan } from './executor.js';
 import { sessionOptions } from './providers.js';
 import { balancedOperatorCuts } from './engine.js';
-import type { ExecutionProviderName, SegmentPlan, ServiceConfig } from './types.js';
+import type { ExecutionProviderName, SegmentGraphChoice, SegmentGraphInfo, SegmentPlan, ServiceConfig } from './types.js';
 
 export interface ExecutorBenchOptions {
   modelDirs: string[];
@@ -25,6 +25,8 @@ export interface ExecutorBenchOptions {
   warmup: number;
   intraOpThreads: number;
   plan?: SegmentPlan;
+  /** Which graph the services cut their segments from (default `auto`). */
+  segmentGraph?: SegmentGraphChoice;
   /** Segment counts to measure besides 1 and all-operator (default [4]). */
   segmentCounts?: number[];
   pairs?: boolean;
@@ -46,6 +48,8 @@ export interface ModelBenchResult {
   batch: number;
   seq: number;
   operators: number;
+  /** Where the service's segments were cut from (the one-session baseline is always the model's own graph at level `all`). */
+  graph: SegmentGraphInfo;
   wholeMs: number;
   segmented: SegmentedResult[];
   operatorMs: Array<{ index: number; name: string; ms: number }>;
@@ -84,7 +88,7 @@ export async function benchExecutor(opts: ExecutorBenchOptions): Promise<Executo
   let progressDone = 0;
   try {
     for (const [i, m] of manifests.entries()) {
-      await ex.addService({ name: m.name, modelDir: opts.modelDirs[i]!, ep: opts.ep, intraOpThreads: opts.intraOpThreads, plan }, 1);
+      await ex.addService({ name: m.name, modelDir: opts.modelDirs[i]!, ep: opts.ep, intraOpThreads: opts.intraOpThreads, plan, segmentGraph: opts.segmentGraph ?? 'auto' }, 1);
     }
     hostPids = ex.hostPids();
     let q = 0;
@@ -135,6 +139,7 @@ export async function benchExecutor(opts: ExecutorBenchOptions): Promise<Executo
         batch: opts.batch,
         seq,
         operators: L,
+        graph: ex.graphInfo(m.name),
         wholeMs,
         segmented: variants.map((cuts, v) => {
           const ms = median(segTimes[v]!);

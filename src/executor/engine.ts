@@ -7,13 +7,53 @@ import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readOnnxModel, writeOnnxModel, syncModel, serializeModel, type LoadedModel, type ElementType } from '../onnx/index.js';
+import type { ModelProto } from '../onnx/generated/onnx_pb.js';
 import { operatorRangeModel } from '../zoo/segments.js';
 import { activationInput, concreteDims, readManifest, type Manifest } from '../zoo/manifest.js';
 import { manifestFeeds } from '../zoo/verify.js';
-import { InputError } from '../common/errors.js';
+import { InputError, errorMessage } from '../common/errors.js';
 import { tempPathFor } from '../common/fsutil.js';
 import { checkExecutionProvider, sessionOptions } from './providers.js';
-import type { InputTensor, ServiceConfig } from './types.js';
+import { ensureOptimizedModel, optimizedSegmentPath, type OptimizedModel } from './optimized-cache.js';
+import { mapOptimizedGraph, optimizedRangeModel, type OptimizedLayout } from './optimized-graph.js';
+import type { InputTensor, SegmentGraphInfo, ServiceConfig } from './types.js';
+
+/**
+ * Level of the sessions cut from the optimised graph: the graph is already optimised, and a session must
+ * not transform it again (measured: no faster at `all`, see docs/ARCHITECTURE.md).
+ */
+export const OPTIMIZED_SEGMENT_LEVEL: ServiceConfig['graphOptimizationLevel'] = 'disabled';
+
+/**
+ * onnxruntime-node 1.30 fills a preallocated CPU output and also returns it again in a freshly allocated
+ * buffer. Left to the garbage collector, those activation-sized buffers (one per boundary per run) drove
+ * V8 into a full collection about every query of a per-operator chain: 11 chains of resnet50 at batch 4
+ * ran 70 collections, 49 of them full or incremental marking, and the chain took 1.47x one session;
+ * released at once, 12 collections and 1.28x. Moving the buffer into a closed message port detaches it
+ * and frees its memory now.
+ */
+const discard = (() => {
+  const channel = new MessageChannel();
+  channel.port2.close();
+  channel.port1.unref();
+  return channel.port1;
+})();
+
+function releaseCopy(copy: ort.Tensor, target: ort.Tensor): void {
+  if (copy.location !== 'cpu') return;
+  const buffer = (copy.data as CpuArray).buffer;
+  if (buffer === (target.data as CpuArray).buffer || !(buffer instanceof ArrayBuffer)) return;
+  try {
+    discard.postMessage(null, [buffer]);
+  } catch {
+    // not transferable (a future binding may hand out external memory): the collector frees it
+  }
+}
+
+/** The graph a service cuts its segments from. */
+type SegmentSource =
+  | { kind: 'original'; info: SegmentGraphInfo }
+  | { kind: 'optimized'; info: SegmentGraphInfo; model: ModelProto; path: string; layout: OptimizedLayout; segmentPath: (start: number, end: number) => string };
 
 interface CachedSession {
   session: ort.InferenceSession;
@@ -57,9 +97,12 @@ export class SegmentEngine {
   private readonly onDevice: boolean;
   private readonly dtype: ElementType;
   private useCounter = 0;
+  private source: SegmentSource;
+  /** Dims of the activation after operator `end`, by `${end}:${batch}:${seq}` (optimised graph: learnt from the first run). */
+  private readonly boundaryDims = new Map<string, number[]>();
   sessionsCreated = 0;
 
-  constructor(readonly config: ServiceConfig) {
+  private constructor(readonly config: ServiceConfig) {
     checkExecutionProvider(config.ep);
     this.manifest = readManifest(config.modelDir);
     this.operatorCount = this.manifest.operators.length;
@@ -67,6 +110,55 @@ export class SegmentEngine {
     this.onDevice = config.ep !== 'cpu';
     this.dtype = activationInput(this.manifest).dtype;
     this.tierBlocks = config.plan === 'tiered' ? tierBlocks(this.manifest, config.tiers) : [];
+    this.source = { kind: 'original', info: { source: 'original', reason: 'not chosen yet', sessionLevel: config.graphOptimizationLevel } };
+  }
+
+  /** A service's engine, with the graph its segments are cut from chosen (and cached) up front. */
+  static async open(config: ServiceConfig): Promise<SegmentEngine> {
+    const engine = new SegmentEngine(config);
+    engine.source = await engine.chooseSource();
+    return engine;
+  }
+
+  /** Where the segment sessions come from (and why). */
+  get graphInfo(): SegmentGraphInfo {
+    return this.source.info;
+  }
+
+  /**
+   * The optimised whole-model graph where it applies and cuts cleanly at every operator boundary; the
+   * model's own graph otherwise, with the reason.
+   */
+  private async chooseSource(): Promise<SegmentSource> {
+    const { config, manifest } = this;
+    const original = (reason: string): SegmentSource => ({ kind: 'original', info: { source: 'original', reason, sessionLevel: config.graphOptimizationLevel } });
+    if (config.segmentGraph === 'original') return original('asked for (segment graph: original)');
+    if (config.ep !== 'cpu') return original(`the ${config.ep} provider cuts the model's own graph (the optimised graph is for the cpu provider)`);
+    if (config.graphOptimizationLevel !== 'all') return original(`graph optimisation level '${config.graphOptimizationLevel}' (the optimised graph is cut at level 'all' only)`);
+    if (manifest.dtype !== 'fp32') return original(`${manifest.dtype} model: onnxruntime's CPU provider runs it through inserted float32 casts, and only fp32 models are cut from the optimised graph`);
+    let cached: OptimizedModel;
+    try {
+      cached = await ensureOptimizedModel(config.modelDir, manifest);
+    } catch (err) {
+      return original(`onnxruntime could not save the optimised graph: ${errorMessage(err)}`);
+    }
+    let model: ModelProto;
+    try {
+      model = readOnnxModel(cached.path).model;
+    } catch (err) {
+      return original(`the optimised graph cannot be read: ${errorMessage(err)}`);
+    }
+    const mapping = mapOptimizedGraph(this.loaded.model, manifest, model);
+    if (!mapping.ok) return original(`the optimised graph cannot be cut at the operator boundaries: ${mapping.reason}`);
+    const record = cached.record;
+    return {
+      kind: 'optimized',
+      model,
+      path: cached.path,
+      layout: mapping.layout,
+      segmentPath: (start, end) => optimizedSegmentPath(config.modelDir, record, start, end),
+      info: { source: 'optimized', reason: null, sessionLevel: OPTIMIZED_SEGMENT_LEVEL, file: record.file, cache: cached.cache, rebuildReason: cached.rebuildReason, placement: mapping.layout.placement },
+    };
   }
 
   get cachedSessions(): number {
@@ -176,15 +268,21 @@ export class SegmentEngine {
       hit.lastUsed = ++this.useCounter;
       return { cached: hit, built: false };
     }
-    const range = operatorRangeModel(this.loaded, this.manifest, start, end);
-    const file = this.segmentFile(start, end);
+    const source = this.source;
+    const range =
+      source.kind === 'optimized'
+        ? optimizedRangeModel(source.model, source.layout, start, end, `${this.manifest.name}_opt_${start}_${end}`, source.path)
+        : operatorRangeModel(this.loaded, this.manifest, start, end);
+    const file = source.kind === 'optimized' ? source.segmentPath(start, end) : this.segmentFile(start, end);
     if (!existsSync(file)) {
       const tmp = tempPathFor(file);
       writeOnnxModel(tmp, range.model);
       renameSync(tmp, file);
     }
     const outputOnDevice = this.onDevice && end < this.operatorCount;
-    const session = await ort.InferenceSession.create(file, sessionOptions(this.config, outputOnDevice));
+    const options = sessionOptions(this.config, outputOnDevice);
+    if (source.kind === 'optimized') options.graphOptimizationLevel = OPTIMIZED_SEGMENT_LEVEL;
+    const session = await ort.InferenceSession.create(file, options);
     this.sessionsCreated++;
     const cached: CachedSession = { session, start, end, inputs: range.inputs, output: range.output, lastUsed: ++this.useCounter };
     this.sessions.set(key, cached);
@@ -314,19 +412,38 @@ export class SegmentEngine {
     const current = state.activation ?? feeds[activationName]!;
     const runFeeds: Record<string, ort.Tensor> = { [cached.inputs[0]!]: current };
     for (const side of cached.inputs.slice(1)) runFeeds[side] = feeds[side]!;
-    if (!this.onDevice && e < L) {
+    const dims = !this.onDevice && e < L ? this.boundaryDimsFor(e, batch, seq) : null;
+    if (dims) {
       // Write the boundary activation into a reused buffer instead of a fresh allocation.
-      const dims = concreteDims(this.manifest.operators[e - 1]!.outputShape, this.dimsFor(batch, seq), this.config.name);
       const count = dims.reduce((a, b) => a * b, 1);
       const buffer = this.acquire(count * (this.dtype === 'float16' ? 2 : 4));
       const target = new ort.Tensor(this.dtype === 'float16' ? 'float16' : 'float32', buffer, dims);
-      await cached.session.run(runFeeds, { [cached.output]: target });
+      const copy = (await cached.session.run(runFeeds, { [cached.output]: target }))[cached.output];
+      if (copy) releaseCopy(copy, target);
       return { next: target, pooled: true, built };
     }
     const next = (await cached.session.run(runFeeds, [cached.output]))[cached.output]!;
+    if (!this.onDevice && e < L) this.learnBoundaryDims(e, batch, seq, next);
     // a segment on a GPU ends when the device is done with it
     if (lastPiece && next.location === 'gpu-buffer') await this.syncDevice(next);
     return { next, pooled: false, built };
+  }
+
+  /**
+   * Dims of the activation after operator `end` at (batch, seq): the manifest's output shape on the
+   * original graph; on the optimised graph (blocked layouts pad the channels) what the first run at this
+   * (end, batch, seq) produced, null before it.
+   */
+  private boundaryDimsFor(end: number, batch: number, seq: number): number[] | null {
+    if (this.source.kind === 'original') return concreteDims(this.manifest.operators[end - 1]!.outputShape, this.dimsFor(batch, seq), this.config.name);
+    return this.boundaryDims.get(`${end}:${batch}:${seq}`) ?? null;
+  }
+
+  private learnBoundaryDims(end: number, batch: number, seq: number, activation: ort.Tensor): void {
+    if (activation.type !== this.dtype) {
+      throw new Error(`${this.config.name}: the activation after operator ${end - 1} is ${activation.type}, expected ${this.dtype}`);
+    }
+    this.boundaryDims.set(`${end}:${batch}:${seq}`, [...activation.dims]);
   }
 
   /** Forget a query (its activation is freed). */

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { InputError } from '../common/errors.js';
 import { HostError, ServiceHost } from './host.js';
 import { hostKindFor, checkExecutionProvider } from './providers.js';
-import type { GroupResult, MemberTiming, SegmentRun, ServiceConfig, ExecutionProviderName, SegmentPlan } from './types.js';
+import type { GroupResult, MemberTiming, SegmentRun, ServiceConfig, ExecutionProviderName, SegmentPlan, SegmentGraphChoice, SegmentGraphInfo } from './types.js';
 import type { HostReply, HostStats } from './protocol.js';
 
 export interface ExecutorOptions {
@@ -35,6 +35,8 @@ export interface ServiceOptions {
   graphOptimizationLevel?: ServiceConfig['graphOptimizationLevel'];
   deviceId?: number;
   seed?: number;
+  /** Which graph segments are cut from (default `auto`: onnxruntime's optimised graph where it applies). */
+  segmentGraph?: SegmentGraphChoice;
   /** Host kind; by default a worker thread, or a child process where the provider needs one (webgpu). */
   hostKind?: 'thread' | 'process';
 }
@@ -86,6 +88,7 @@ export class Executor {
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
       deviceId: options.deviceId ?? 0,
       seed: options.seed ?? 0,
+      segmentGraph: options.segmentGraph ?? 'auto',
     };
     const host = new ServiceHost(config, options.hostKind ?? hostKindFor(ep), this.opts.initTimeoutMs);
     this.hosts.set(name, host);
@@ -111,6 +114,13 @@ export class Executor {
 
   operatorCount(service: string): number {
     return this.host(service).operatorCount;
+  }
+
+  /** Which graph a service's segments are cut from, and why (as its host reported when it started). */
+  graphInfo(service: string): SegmentGraphInfo {
+    const g = this.host(service).graph;
+    if (!g) throw new Error(`service '${service}' has not reported its segment graph (its host is not running)`);
+    return g;
   }
 
   /** Untimed preparation: inputs for (batch, seq) and the sessions that `ranges` need. */

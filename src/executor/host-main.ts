@@ -26,8 +26,8 @@ async function handle(msg: HostRequest, send: Send, exit: () => void): Promise<v
   try {
     switch (msg.type) {
       case 'init': {
-        engine = new SegmentEngine(msg.config);
-        send({ type: 'ready', id: msg.id, operatorCount: engine.operatorCount, pid: process.pid });
+        engine = await SegmentEngine.open(msg.config);
+        send({ type: 'ready', id: msg.id, operatorCount: engine.operatorCount, pid: process.pid, graph: engine.graphInfo });
         return;
       }
       case 'prepare': {

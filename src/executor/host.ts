@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError } from '../common/errors.js';
 import type { HostReply, HostRequest } from './protocol.js';
-import type { ServiceConfig } from './types.js';
+import type { SegmentGraphInfo, ServiceConfig } from './types.js';
 
 export class HostError extends Error {
   constructor(message: string, readonly service: string, readonly hostDied: boolean) {
@@ -51,6 +51,8 @@ export class ServiceHost {
   private deathReason: string | null = null;
   operatorCount = 0;
   pid = 0;
+  /** Where the host's segment sessions come from (known once it has started). */
+  graph: SegmentGraphInfo | null = null;
 
   constructor(readonly config: ServiceConfig, readonly kind: 'thread' | 'process', private readonly initTimeoutMs: number) {}
 
@@ -84,6 +86,7 @@ export class ServiceHost {
     if (ready.type === 'ready') {
       this.operatorCount = ready.operatorCount;
       this.pid = ready.pid;
+      this.graph = ready.graph;
     }
   }
 

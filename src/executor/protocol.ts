@@ -4,7 +4,7 @@
  * arrays survive). Times are `process.hrtime.bigint()` nanoseconds: CLOCK_MONOTONIC, shared by every
  * thread and process of the machine, so a start signal is a deadline all hosts read the same way.
  */
-import type { InputTensor, ServiceConfig } from './types.js';
+import type { InputTensor, SegmentGraphInfo, ServiceConfig } from './types.js';
 
 export type HostRequest =
   | { type: 'init'; id: number; config: ServiceConfig }
@@ -39,7 +39,7 @@ export interface HostStats {
 }
 
 export type HostReply =
-  | { type: 'ready'; id: number; operatorCount: number; pid: number }
+  | { type: 'ready'; id: number; operatorCount: number; pid: number; graph: SegmentGraphInfo }
   | { type: 'prepared'; id: number; sessionsBuilt: number; ms: number }
   | {
       type: 'done';

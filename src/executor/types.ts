@@ -37,6 +37,31 @@ export interface ServiceConfig {
   deviceId: number;
   /** Seed of the prepared random inputs. */
   seed: number;
+  /**
+   * Which graph segments are cut from: `auto` (default) cuts onnxruntime's optimised whole-model graph
+   * where that applies (cpu provider, level `all`, fp32, every operator boundary clean) and the model's
+   * own graph otherwise; `original` always cuts the model's own graph.
+   */
+  segmentGraph?: SegmentGraphChoice;
+}
+
+export type SegmentGraphChoice = 'auto' | 'original';
+
+/** Where a service's segment sessions come from, reported by its host once it has started. */
+export interface SegmentGraphInfo {
+  /** `optimized`: onnxruntime's optimised whole-model graph; `original`: the model's own graph. */
+  source: 'optimized' | 'original';
+  /** Why the original graph is used (null on the optimised path). */
+  reason: string | null;
+  /** Graph optimisation level the segment sessions are created with. */
+  sessionLevel: ServiceConfig['graphOptimizationLevel'];
+  /** Optimised path: the cached graph (in the model folder) and whether this start found, built or rebuilt it. */
+  file?: string;
+  cache?: 'hit' | 'built' | 'rebuilt';
+  /** Why an existing cache was rebuilt (stale or corrupt). */
+  rebuildReason?: string | null;
+  /** Optimised path: how many of its nodes were placed by which rule (see optimized-graph.ts). */
+  placement?: { byOutput: number; byName: number; byNeighbour: number; shared: number; movedReorders: number };
 }
 
 /** A tensor a query brings as its own input: row-major data with concrete dims. */
