@@ -19,7 +19,7 @@ export function benchCommand(): Command {
     .option('--reps <n>', 'timed repetitions (interleaved)', parseIntOption('--reps', 1), 20)
     .option('--warmup <n>', 'untimed repetitions first', parseIntOption('--warmup', 0), 3)
     .option('--threads <n>', 'intra-op threads per session (CPU)', parseIntOption('--threads', 1), availableParallelism())
-    .addOption(new Option('--plan <plan>', 'segment plan (default: exact on cpu, partition on GPUs)').choices(['exact', 'partition', 'tiered'] as const))
+    .addOption(new Option('--plan <plan>', 'segment plan (default: tiered: the whole model, 4 FLOPs-balanced blocks and single operators)').choices(['exact', 'partition', 'tiered'] as const))
     .addOption(new Option('--segment-graph <graph>', "graph segments are cut from: auto (onnxruntime's optimised graph where it applies) or original").choices(['auto', 'original'] as const).default('auto' as const))
     .option('--segments <list>', 'segment counts to measure besides 1 and all-operator', parseIntList('--segments', 2), [4])
     .option('--no-pairs', 'skip the solo vs co-located pairs')
