@@ -81,7 +81,7 @@ for (const entry of ZOO) {
 
     // Batch (and seq) really are symbolic: another size runs, and every declared boundary shape is what
     // onnxruntime computes.
-    const other = entry.hasSeq ? { batch: 2, seq: 8 } : { batch: 2 };
+    const other: Record<string, number> = entry.hasSeq ? { batch: 2, seq: 8 } : { batch: 2 };
     const again = await verifyChain(result.dir, manifest, other);
     assert.ok(again.maxAbsDiff <= 1e-4 && again.outputFinite && again.outputNonZero);
     assert.deepEqual(again.outputShape, entry.hasSeq ? [2, 8, 64] : [2, 1000]);
