@@ -2,7 +2,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { basename, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { trainPredictor, saveTrainResult, describeTrainSummary, readProfileMeta, workFromManifest, MODELINGS, type Modeling, type TrainMode, type SvmKernel, type MlpOptimizer, type ModelWork, type WorkResolver } from '../predictor/index.js';
+import { trainPredictor, saveTrainResult, describeTrainSummary, readProfileMeta, workFromManifest, MODELINGS, type Modeling, type TrainMode, type SvmKernel, type MlpOptimizer, type ModelWork, type WorkResolver, type FeatureEncoding } from '../predictor/index.js';
 import { InputError } from '../common/errors.js';
 import { startProgress } from '../common/progress.js';
 import { isZooName } from '../zoo/catalog.js';
@@ -54,7 +54,7 @@ export function trainCommand(): Command {
     .option('--lr <x>', 'MLP initial learning rate', parseNumberOption('--lr', 0))
     .addOption(new Option('--optimizer <o>', 'MLP optimiser (sgd with a per-iteration cosine schedule, as the original)').choices(['sgd', 'adam'] as const))
     .addOption(new Option('--kernel <k>', 'SVM kernel: linear (the original LinearSVR) or rbf (libsvm)').choices(['linear', 'rbf'] as const).default('linear' as SvmKernel))
-    .addOption(new Option('--encoding <n>', "feature encoding: 2 adds each member's GFLOPs to start, end, batch, seq; 1 is the original's").choices(['1', '2'] as const).default('2' as const))
+    .addOption(new Option('--encoding <n>', "feature encoding: 3 adds each member's GFLOPs and ln(1 + MFLOPs) to start, end, batch, seq; 2 the GFLOPs only; 1 is the original's").choices(['1', '2', '3'] as const).default('3' as const))
     .addOption(new Option('--label <l>', "what the models learn: 'log' (log-latency: relative errors count) or 'ms' (the original's)").choices(['log', 'ms'] as const).default('log' as const))
     .option('--models-dir <dir>', "where the profiled models' manifests are (for profiles without per-operator FLOPs)", 'models')
     .addOption(new Option('--scale <scale>', 'scale of zoo models built on demand for their manifests (default: the profile\'s)').default('full' as ZooScale).argParser(parseScale))
@@ -64,8 +64,8 @@ export function trainCommand(): Command {
       action(async (opts) => {
         const out = opts.out ?? join('data', 'predictor', `${basename(opts.data[0]!)}-${opts.modeling}${opts.modeling === 'svm' && opts.kernel === 'rbf' ? '-rbf' : ''}-${opts.mode}`);
         const bar = startProgress('train', 1);
-        const encoding = opts.encoding === '1' ? 1 : 2;
-        const resolveWork = encoding === 2 ? await manifestWork(opts.data, opts.modelsDir, opts.scale) : undefined;
+        const encoding = Number(opts.encoding) as FeatureEncoding;
+        const resolveWork = encoding !== 1 ? await manifestWork(opts.data, opts.modelsDir, opts.scale) : undefined;
         const result = await trainPredictor({
           dataDirs: opts.data,
           encoding,

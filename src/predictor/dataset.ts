@@ -10,7 +10,7 @@ import { parse } from 'csv-parse/sync';
 import { InputError, errorMessage } from '../common/errors.js';
 import { isZooName, zooEntry } from '../zoo/catalog.js';
 import type { Manifest } from '../zoo/manifest.js';
-import { type FeatureEncoding, type FeatureSpec, type GroupMember, type ModelWork, encodeGroup, featureCount, makeFeatureSpec, describeFeatureSpec } from './features.js';
+import { DEFAULT_FEATURE_ENCODING, type FeatureEncoding, type FeatureSpec, type GroupMember, type ModelWork, encodeGroup, featureCount, makeFeatureSpec, describeFeatureSpec } from './features.js';
 
 export const PROFILE_FORMAT = 'abacus.profile';
 export const PROFILE_VERSION = 1;
@@ -291,14 +291,14 @@ export interface LoadDatasetOptions {
   spec?: FeatureSpec;
   /** At least this many slots (default: the widest CSV). */
   slots?: number;
-  /** Feature encoding of a derived spec (default 2; 1 is the original's, without work). */
+  /** Feature encoding of a derived spec (default 3; 1 is the original's, without work). */
   encoding?: FeatureEncoding;
-  /** Encoding 2: where the work tables of models that profile.json does not describe come from. */
+  /** Encodings 2 and 3: where the work tables of models that profile.json does not describe come from. */
   resolveWork?: WorkResolver;
 }
 
 /** The spec that covers several data folders: the union of their models, the widest slot count. */
-export function specForProfiles(profiles: ProfileData[], slots?: number, encoding: FeatureEncoding = 2, resolveWork?: WorkResolver): FeatureSpec {
+export function specForProfiles(profiles: ProfileData[], slots?: number, encoding: FeatureEncoding = DEFAULT_FEATURE_ENCODING, resolveWork?: WorkResolver): FeatureSpec {
   const byId = new Map<number, ProfileModel & { dir: string }>();
   for (const p of profiles) {
     for (const m of p.models) {
@@ -315,7 +315,7 @@ export function specForProfiles(profiles: ProfileData[], slots?: number, encodin
   const widest = Math.max(...profiles.map((p) => p.slots));
   if (slots !== undefined && slots < widest) throw new InputError(`--slots ${slots} is fewer than the ${widest} members of the data`);
   const models = [...byId.values()];
-  if (encoding === 2) {
+  if (encoding !== 1) {
     for (const m of models) {
       if (m.work) continue;
       if (!resolveWork) {
@@ -374,7 +374,7 @@ export function buildDataset(profiles: ProfileData[], spec: FeatureSpec): Datase
 export function loadDataset(dirs: readonly string[], options: LoadDatasetOptions = {}): Dataset {
   if (dirs.length === 0) throw new InputError('no data folder given');
   const profiles = dirs.map((d) => readProfileData(d));
-  const spec = options.spec ?? specForProfiles(profiles, options.slots, options.encoding ?? 2, options.resolveWork);
+  const spec = options.spec ?? specForProfiles(profiles, options.slots, options.encoding ?? DEFAULT_FEATURE_ENCODING, options.resolveWork);
   return buildDataset(profiles, spec);
 }
 

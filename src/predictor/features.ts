@@ -4,12 +4,15 @@
  *
  *   [count(model_0) … count(model_K-1), block_0, …, block_n-1]
  *
- * Encoding 1 (the original's) has blocks `[start, end, batch, seq]`; encoding 2 (the default since bundle
- * v2) adds the segment's work, `[start, end, batch, seq, gflops]`, where gflops is the sum of the
- * operators' FLOPs over [start, end) at the member's batch and sequence length, read from a per-model
- * table (the manifest's per-operator FLOPs) that the spec carries. With that one column a predictor need
- * not learn each model's cost profile over its operator indices from a few hundred groups: the raw
- * indices stay in the row, so it can still learn what FLOPs miss (memory-bound operators, fixed costs).
+ * Encoding 1 (the original's) has blocks `[start, end, batch, seq]`. Encoding 2 adds the segment's work,
+ * `[start, end, batch, seq, gflops]`, where gflops is the sum of the operators' FLOPs over [start, end) at
+ * the member's batch and sequence length, read from a per-model table (the manifest's per-operator FLOPs)
+ * that the spec carries. Encoding 3 (the default) adds the same work on a log scale,
+ * `[start, end, batch, seq, gflops, ln(1 + MFLOPs)]`: segments span five decades of work, and on the
+ * standardised linear scale the small ones, whose relative errors weigh as much in MAPE and in a QoS
+ * budget, all look alike. With the work columns a predictor need not learn each model's cost profile
+ * over its operator indices from a few hundred groups; the raw indices stay in the row, so it can still
+ * learn what FLOPs miss (memory-bound operators, fixed costs).
  *
  * Counts are indexed by the spec's model order (ascending model id). Present members fill the blocks in
  * ascending model-id order (ties, i.e. the same model twice, by start, end, batch, seq), so permuting a
@@ -18,7 +21,7 @@
  */
 import { InputError } from '../common/errors.js';
 
-/** A model's work table: what the encoding-2 `gflops` column is computed from. */
+/** A model's work table: what the work columns of encodings 2 and 3 are computed from. */
 export interface ModelWork {
   /** GFLOPs of each operator for one sample (batch 1) at `referenceSeq`. */
   operatorGflops: number[];
@@ -31,8 +34,10 @@ export interface ModelWork {
 }
 
 /** Feature encodings this version writes and reads. */
-export type FeatureEncoding = 1 | 2;
-export const FEATURE_ENCODINGS: readonly FeatureEncoding[] = [1, 2];
+export type FeatureEncoding = 1 | 2 | 3;
+export const FEATURE_ENCODINGS: readonly FeatureEncoding[] = [1, 2, 3];
+/** What `abacus train` uses unless told otherwise. */
+export const DEFAULT_FEATURE_ENCODING: FeatureEncoding = 3;
 
 /** What a predictor's features describe: the known models (ascending id) and the number of member slots. */
 export interface FeatureSpec {
@@ -42,9 +47,9 @@ export interface FeatureSpec {
   modelNames: string[];
   /** Maximum members of a group (`n`). */
   slots: number;
-  /** 1: blocks [start, end, batch, seq]; 2: [start, end, batch, seq, gflops]. Absent in v1 bundles (= 1). */
+  /** 1: blocks [start, end, batch, seq]; 2: + gflops; 3: + gflops, ln(1 + MFLOPs). Absent in v1 bundles (= 1). */
   encoding?: FeatureEncoding;
-  /** Encoding 2: the work table of every known model, parallel to `modelIds`. */
+  /** Encodings 2 and 3: the work table of every known model, parallel to `modelIds`. */
   work?: ModelWork[];
 }
 
@@ -66,7 +71,8 @@ export const BLOCK_WIDTH = 4;
 
 /** Values per member block of a spec. */
 export function blockWidth(spec: FeatureSpec): number {
-  return featureEncoding(spec) === 2 ? 5 : 4;
+  const e = featureEncoding(spec);
+  return e === 3 ? 6 : e === 2 ? 5 : 4;
 }
 
 export function featureEncoding(spec: FeatureSpec): FeatureEncoding {
@@ -86,7 +92,7 @@ function checkWork(work: unknown, where: string): ModelWork {
 
 /**
  * Build a spec from known models (any order; sorted by id here) and a slot count; validates both. With
- * `encoding` 2 (the default when every model brings its `work` table) the spec carries the tables.
+ * `encoding` 2 or 3 (3 is the default when every model brings its `work` table) the spec carries the tables.
  */
 export function makeFeatureSpec(
   models: ReadonlyArray<{ id: number; name: string; work?: ModelWork }>,
@@ -102,13 +108,13 @@ export function makeFeatureSpec(
     if (typeof m.name !== 'string' || m.name.length === 0) throw new InputError(`feature spec: model ${m.id} has no name`);
     if (i > 0 && (sorted[i - 1] as { id: number }).id === m.id) throw new InputError(`feature spec: model id ${m.id} listed twice`);
   }
-  const enc = encoding ?? (sorted.every((m) => m.work) ? 2 : 1);
+  const enc = encoding ?? (sorted.every((m) => m.work) ? DEFAULT_FEATURE_ENCODING : 1);
   if (!(FEATURE_ENCODINGS as readonly number[]).includes(enc)) throw new InputError(`feature spec: unknown encoding ${String(enc)} (expected ${FEATURE_ENCODINGS.join(' or ')})`);
   const spec: FeatureSpec = { modelIds: sorted.map((m) => m.id), modelNames: sorted.map((m) => m.name), slots };
-  if (enc === 2) {
+  if (enc !== 1) {
     const lacking = sorted.filter((m) => !m.work).map((m) => `${m.id}:${m.name}`);
-    if (lacking.length > 0) throw new InputError(`feature encoding 2 needs the per-operator FLOPs of every model; missing for ${lacking.join(', ')}`);
-    spec.encoding = 2;
+    if (lacking.length > 0) throw new InputError(`feature encoding ${enc} needs the per-operator FLOPs of every model; missing for ${lacking.join(', ')}`);
+    spec.encoding = enc;
     spec.work = sorted.map((m) => checkWork(m.work, `feature spec: model ${m.id} (${m.name})`));
   }
   return spec;
@@ -127,10 +133,10 @@ export function validateFeatureSpec(spec: unknown, where: string): FeatureSpec {
     throw new InputError(`${where}: feature spec modelIds must be numbers and modelNames strings`);
   }
   const encoding = s.encoding === undefined ? 1 : s.encoding;
-  if (encoding !== 1 && encoding !== 2) throw new InputError(`${where}: feature encoding ${JSON.stringify(s.encoding)} is not supported (expected 1 or 2)`);
+  if (encoding !== 1 && encoding !== 2 && encoding !== 3) throw new InputError(`${where}: feature encoding ${JSON.stringify(s.encoding)} is not supported (expected 1, 2 or 3)`);
   let work: unknown[] | null = null;
-  if (encoding === 2) {
-    if (!Array.isArray(s.work) || s.work.length !== ids.length) throw new InputError(`${where}: feature encoding 2 needs a work table for each of the ${ids.length} models`);
+  if (encoding !== 1) {
+    if (!Array.isArray(s.work) || s.work.length !== ids.length) throw new InputError(`${where}: feature encoding ${encoding} needs a work table for each of the ${ids.length} models`);
     work = s.work;
   }
   const models = (ids as number[]).map((id, i) => ({
@@ -143,7 +149,7 @@ export function validateFeatureSpec(spec: unknown, where: string): FeatureSpec {
   return made;
 }
 
-/** Number of features of a row: K counts + 4 (encoding 1) or 5 (encoding 2) per slot. */
+/** Number of features of a row: K counts + 4, 5 or 6 per slot (encoding 1, 2, 3). */
 export function featureCount(spec: FeatureSpec): number {
   return spec.modelIds.length + blockWidth(spec) * spec.slots;
 }
@@ -151,10 +157,11 @@ export function featureCount(spec: FeatureSpec): number {
 /** Human-readable feature names, in row order. */
 export function featureNames(spec: FeatureSpec): string[] {
   const names = spec.modelNames.map((n) => `count_${n}`);
-  const withWork = featureEncoding(spec) === 2;
+  const enc = featureEncoding(spec);
   for (let s = 0; s < spec.slots; s++) {
     names.push(`start_${s}`, `end_${s}`, `batch_${s}`, `seq_${s}`);
-    if (withWork) names.push(`gflops_${s}`);
+    if (enc >= 2) names.push(`gflops_${s}`);
+    if (enc === 3) names.push(`ln_mflops_${s}`);
   }
   return names;
 }
@@ -192,9 +199,9 @@ interface Compiled {
   width: number;
   k: number;
   block: number;
-  /** Encoding 2: per model position, prefix sums of operator GFLOPs (length operators + 1). */
+  /** Encodings 2 and 3: per model position, prefix sums of operator GFLOPs (length operators + 1). */
   prefixGflops: Float64Array[] | null;
-  /** Encoding 2: per model position, its reference sequence length (0: none). */
+  /** Encodings 2 and 3: per model position, its reference sequence length (0: none). */
   referenceSeq: Int32Array | null;
 }
 
@@ -219,7 +226,7 @@ function compile(spec: FeatureSpec): Compiled {
   });
   let prefixGflops: Float64Array[] | null = null;
   let referenceSeq: Int32Array | null = null;
-  if (featureEncoding(spec) === 2 && spec.work) {
+  if (featureEncoding(spec) !== 1 && spec.work) {
     prefixGflops = spec.work.map((w) => {
       const p = new Float64Array(w.operatorGflops.length + 1);
       w.operatorGflops.forEach((g, i) => {
@@ -282,7 +289,11 @@ export function encodeGroup(spec: FeatureSpec, members: ArrayLike<GroupMember>, 
     out[b + 1] = m.end;
     out[b + 2] = m.batch;
     out[b + 3] = m.seq;
-    if (c.prefixGflops) out[b + 4] = work(c, pos, m.start, m.end, m.batch, m.seq);
+    if (c.prefixGflops) {
+      const gflops = work(c, pos, m.start, m.end, m.batch, m.seq);
+      out[b + 4] = gflops;
+      if (c.block === 6) out[b + 5] = Math.log1p(1000 * gflops);
+    }
   }
 }
 

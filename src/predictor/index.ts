@@ -10,6 +10,7 @@ export {
   type ModelWork,
   BLOCK_WIDTH,
   FEATURE_ENCODINGS,
+  DEFAULT_FEATURE_ENCODING,
   blockWidth,
   featureEncoding,
   segmentGflops,

@@ -150,8 +150,8 @@ export abstract class BasePredictor implements Predictor {
         modelIds: [...this.spec.modelIds],
         modelNames: [...this.spec.modelNames],
         slots: this.spec.slots,
-        ...(this.spec.encoding === 2 && this.spec.work
-          ? { encoding: 2 as const, work: this.spec.work.map((w) => ({ operatorGflops: [...w.operatorGflops], referenceSeq: w.referenceSeq })) }
+        ...(this.spec.encoding !== undefined && this.spec.encoding !== 1 && this.spec.work
+          ? { encoding: this.spec.encoding, work: this.spec.work.map((w) => ({ operatorGflops: [...w.operatorGflops], referenceSeq: w.referenceSeq })) }
           : {}),
       },
       featureNames: featureNames(this.spec),

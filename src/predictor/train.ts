@@ -23,7 +23,7 @@ import {
   holdoutSplit,
   predictDataset,
 } from './evaluate.js';
-import { FEATURE_ENCODINGS, type FeatureEncoding, type FeatureSpec, describeFeatureSpec } from './features.js';
+import { DEFAULT_FEATURE_ENCODING, FEATURE_ENCODINGS, type FeatureEncoding, type FeatureSpec, describeFeatureSpec } from './features.js';
 import { fitLinearRegression, fitLinearSvr } from './linear.js';
 import { DEFAULT_MLP, type MlpOptimizer } from './mlp-options.js';
 import type { Predictor } from './predictor.js';
@@ -62,9 +62,9 @@ export interface TrainOptions {
   seed?: number;
   /** Slots of the feature spec (default: the widest combination of the data). */
   slots?: number;
-  /** Feature encoding (default 2: start, end, batch, seq and the segment's GFLOPs per slot; 1 = the original's). */
+  /** Feature encoding (default 3: start, end, batch, seq, the segment's GFLOPs and ln(1 + MFLOPs) per slot; 1 = the original's). */
   encoding?: FeatureEncoding;
-  /** Encoding 2: the work table of a profiled model whose profile.json does not record one. */
+  /** Encodings 2 and 3: the work table of a profiled model whose profile.json does not record one. */
   resolveWork?: WorkResolver;
   /** What the models learn: the latency in ms ('none', the original's) or its logarithm ('log', default). */
   labelTransform?: LabelTransform;
@@ -171,7 +171,7 @@ function resolve(o: TrainOptions): Resolved {
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new InputError(`seed must be a non-negative integer, got ${seed}`);
   const kernel = o.modeling === 'svm' ? (o.kernel ?? 'linear') : null;
-  const encoding = o.encoding ?? 2;
+  const encoding = o.encoding ?? DEFAULT_FEATURE_ENCODING;
   if (!(FEATURE_ENCODINGS as readonly number[]).includes(encoding)) throw new InputError(`unknown feature encoding ${String(encoding)} (expected ${FEATURE_ENCODINGS.join(' or ')})`);
   const labelTransform = o.labelTransform ?? 'log';
   if (!(LABEL_TRANSFORMS as readonly string[]).includes(labelTransform)) throw new InputError(`unknown label transform "${String(labelTransform)}" (expected ${LABEL_TRANSFORMS.join(' or ')})`);

@@ -59,11 +59,11 @@ test('bundle round trips give identical predictions: mlp, lr, linear svm, rbf sv
   const json = JSON.parse(readFileSync(join(root, 'mlp', BUNDLE_FILE), 'utf8')) as Record<string, unknown>;
   assert.equal(json.format, 'abacus.predictor');
   assert.equal(json.version, 2);
-  assert.equal((json.featureSpec as { encoding: number }).encoding, 2);
+  assert.equal((json.featureSpec as { encoding: number }).encoding, 3);
   assert.deepEqual((json.featureSpec as { modelIds: number[] }).modelIds, [0, 2, 6]);
   assert.equal((json.featureSpec as { work: unknown[] }).work.length, 3);
   assert.equal((json.featureNames as string[]).length, width);
-  assert.equal(width, 3 + 5 * 2);
+  assert.equal(width, 3 + 6 * 2);
 });
 
 test('a version 1 bundle (feature encoding 1, labels in ms) still loads and predicts as it was saved', async () => {
@@ -86,8 +86,8 @@ test('a bundle for other models, another slot count or another modeling is refus
   const refused = async (exp: Parameters<typeof loadPredictor>[1], pattern: RegExp): Promise<void> => {
     await assert.rejects(loadPredictor(dir, exp), (e: unknown) => e instanceof InputError && pattern.test(e.message) && e.message.includes(dir));
   };
-  await refused({ modelIds: [0, 4] }, /trained for models \[0:resnet50, 2:resnet152, 6:bert\] with 2 slots, feature encoding 2; it does not know model 4/);
-  await refused({ slots: 3 }, /with 2 slots, feature encoding 2; expected 3 slots/);
+  await refused({ modelIds: [0, 4] }, /trained for models \[0:resnet50, 2:resnet152, 6:bert\] with 2 slots, feature encoding 3; it does not know model 4/);
+  await refused({ slots: 3 }, /with 2 slots, feature encoding 3; expected 3 slots/);
   await refused({ modelIds: [6], modelNames: ['bert-large'] }, /model 6 is "bert" there, not "bert-large"/);
   await refused({ modeling: 'mlp' }, /is a lr predictor; expected mlp/);
   assert.equal((await loadPredictor(dir, { modelIds: [2], modelNames: ['resnet152'], slots: 2 })).modeling, 'lr');
@@ -103,10 +103,10 @@ test('corrupt bundles and other versions are InputErrors naming the file', async
     ['work-nan', (d) => edit(d, (b) => ((b.featureSpec as { work: Array<{ operatorGflops: Array<number | null> }> }).work[1]!.operatorGflops[4] = null)), /operatorGflops must be/],
     ['label-transform', (d) => edit(d, (b) => ((b.label as { transform: string }).transform = 'sqrt')), /unknown label transform "sqrt"/],
     ['format', (d) => edit(d, (b) => (b.format = 'abacus.profile')), /format is "abacus.profile"/],
-    ['short-weights', (d) => edit(d, (b) => (b.model as { weights: number[] }).weights.pop()), /needs 13 finite weights/],
+    ['short-weights', (d) => edit(d, (b) => (b.model as { weights: number[] }).weights.pop()), /needs 15 finite weights/],
     ['null-weight', (d) => edit(d, (b) => ((b.model as { weights: Array<number | null> }).weights[3] = null)), /finite weights/],
     ['std-zero', (d) => edit(d, (b) => ((b.standardization as { std: number[] }).std[0] = 0)), /positive stds/],
-    ['spec', (d) => edit(d, (b) => ((b.featureSpec as { slots: number }).slots = 3)), /standardization needs 18/],
+    ['spec', (d) => edit(d, (b) => ((b.featureSpec as { slots: number }).slots = 3)), /standardization needs 21/],
     ['no-bundle', (d) => rmSync(join(d, BUNDLE_FILE)), /not a predictor bundle/],
   ];
   for (const [name, damage, pattern] of variants) {

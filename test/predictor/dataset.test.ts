@@ -21,7 +21,7 @@ test('reads profile.json and every combination CSV: labels in ms, absent members
   assert.deepEqual(data.models.map((m) => m.id), [0, 1, 6]);
   const ds = loadDataset([dir]);
   assert.equal(ds.rows, 90);
-  assert.equal(ds.width, 3 + 5 * 2);
+  assert.equal(ds.width, 3 + 6 * 2);
   assert.deepEqual(ds.spec.modelIds, [0, 1, 6]);
   // compare with the CSV text of a row: label = median_us / 1000, members from the non-zero batches
   const text = readFileSync(join(dir, 'resnet101_bert.csv'), 'utf8').trim().split('\n');
@@ -81,18 +81,20 @@ test('model columns may hold names; CRLF line ends and blank lines are accepted'
   assert.deepEqual(decodeGroup(ds.spec, ds.features, ds.width), [{ modelId: 0, start: 2, end: 3, batch: 8, seq: 0 }]);
 });
 
-test("encoding 2: each block ends in the segment's GFLOPs, from profile.json or, for an older profile, a resolver", () => {
+test("encoding 3 (the default): each block ends in the segment's GFLOPs and ln(1 + MFLOPs), from profile.json or, for an older profile, a resolver", () => {
   const dir = join(root, 'work');
   writePairDataset(dir, { modelIds: [0, 6], rowsPerPair: 20, seed: 5 });
   const ds = loadDataset([dir]);
-  assert.equal(ds.spec.encoding, 2);
+  assert.equal(ds.spec.encoding, 3);
   for (let row = 0; row < ds.rows; row++) {
     const members = decodeGroup(ds.spec, ds.features, row * ds.width);
     members.forEach((m, slot) => {
       const perOp = syntheticWork(ZOO[m.modelId]!).operatorGflops[0]!;
       const seqScale = m.modelId === 6 ? m.seq / 16 : 1;
       const want = (m.end - m.start) * perOp * m.batch * seqScale;
-      const got = ds.features[row * ds.width + 2 + 5 * slot + 4]!;
+      const got = ds.features[row * ds.width + 2 + 6 * slot + 4]!;
+      const gotLog = ds.features[row * ds.width + 2 + 6 * slot + 5]!;
+      assert.ok(Math.abs(gotLog - Math.log1p(1000 * got)) <= 1e-5 * Math.max(1, gotLog), `row ${row} slot ${slot}: ln(1 + MFLOPs)`);
       assert.ok(Math.abs(got - want) <= 1e-5 * Math.max(1, want), `row ${row} slot ${slot}: ${got} vs ${want}`);
       assert.ok(Math.abs(got - segmentGflops(ds.spec, m.modelId, m.start, m.end, m.batch, m.seq)) <= 1e-5 * Math.max(1, want));
     });

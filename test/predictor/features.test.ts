@@ -98,6 +98,7 @@ test('encoding 2: blocks [start, end, batch, seq, gflops]; gflops from the prefi
       { id: 1, name: 'resnet101', work: work(35, 0) },
     ],
     2,
+    2,
   );
   assert.equal(spec2.encoding, 2);
   assert.equal(featureCount(spec2), 2 + 5 * 2);
@@ -118,4 +119,19 @@ test('encoding 2: blocks [start, end, batch, seq, gflops]; gflops from the prefi
   assert.throws(() => encodeGroup(spec2, [{ ...b, end: 36 }], out), (e: unknown) => e instanceof InputError && /exceeds the 35 operators/.test(e.message));
   // encoding 2 needs every table
   assert.throws(() => makeFeatureSpec([{ id: 6, name: 'bert', work: work(12, 64) }, { id: 1, name: 'resnet101' }], 2, 2), /missing for 1:resnet101/);
+});
+
+test('encoding 3 (the default with work tables): [start, end, batch, seq, gflops, ln(1 + MFLOPs)]; encoding 2 stays readable', () => {
+  const models = [{ id: 1, name: 'resnet101', work: { operatorGflops: Array.from({ length: 35 }, (_, i) => 0.5 + i), referenceSeq: 0 } }];
+  const spec3 = makeFeatureSpec(models, 1);
+  assert.equal(spec3.encoding, 3);
+  assert.equal(featureCount(spec3), 1 + 6);
+  assert.deepEqual(featureNames(spec3).slice(1), ['start_0', 'end_0', 'batch_0', 'seq_0', 'gflops_0', 'ln_mflops_0']);
+  const out = new Float32Array(featureCount(spec3));
+  encodeGroup(spec3, [{ modelId: 1, start: 5, end: 7, batch: 8, seq: 0 }], out);
+  assert.deepEqual(Array.from(out.subarray(0, 6)), [1, 5, 7, 8, 0, 96]);
+  assert.ok(Math.abs(out[6]! - Math.log1p(96_000)) < 1e-5);
+  const spec2 = makeFeatureSpec(models, 1, 2);
+  assert.equal(featureCount(spec2), 1 + 5);
+  assert.throws(() => makeFeatureSpec(models, 1, 4 as 3), /unknown encoding 4/);
 });

@@ -30,7 +30,7 @@ export interface Member {
 }
 
 /**
- * A work table for a zoo entry as profile.json records it (feature encoding 2): every operator of model
+ * A work table for a zoo entry as profile.json records it (feature encodings 2 and 3): every operator of model
  * `id` costs the same synthetic GFLOPs, proportional to the per-operator cost of the law below.
  */
 export function syntheticWork(model: ZooEntry): { operatorGflops: number[]; referenceSeq: number } {

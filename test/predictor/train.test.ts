@@ -34,11 +34,11 @@ test('all mode: one bundle over every combination of several folders, k-fold + h
   assert.equal(tr.provenance.seed, 3);
   assert.equal(tr.dataSets.length, 2);
   assert.equal(tr.rows, 220 - 44);
-  // the defaults: feature encoding 2 (GFLOPs per member) and log-latency labels
-  assert.equal(tr.hyperParameters.featureEncoding, 2);
+  // the defaults: feature encoding 3 (GFLOPs and their log per member) and log-latency labels
+  assert.equal(tr.hyperParameters.featureEncoding, 3);
   assert.equal(tr.hyperParameters.labelTransform, 'log');
   assert.equal(b!.predictor.labelTransform, 'log');
-  assert.equal(b!.predictor.spec.encoding, 2);
+  assert.equal(b!.predictor.spec.encoding, 3);
   // progress: folds then the final fit, one unit each, counting up to the total
   assert.deepEqual(events.map((e) => `${e.phase}:${e.fold}:${e.done}/${e.total}`), ['fold:0:1/5', 'fold:1:2/5', 'fold:2:3/5', 'fold:3:4/5', 'final:null:5/5']);
   assert.equal(result.evaluation.test!.n, 44);
