@@ -84,7 +84,7 @@ function counting(model: LatencyModel): LatencyModel & { rows: number; calls: nu
 
 /** Random groups of the services (each present with probability 1/2, at least one), priced by `analytic`. */
 async function distill(services: ServiceSpec[], analytic: AnalyticLatencyModel): Promise<{ predictor: MlpPredictor; source: string }> {
-  // feature encoding 2 as serving's bundles use (uniform per-operator GFLOPs: the decision's cost does not depend on the values)
+  // the default feature encoding (3) as serving's bundles use (uniform per-operator GFLOPs: the decision's cost does not depend on the values)
   const spec = makeFeatureSpec(ZOO.map((z) => ({ ...z, work: { operatorGflops: Array.from({ length: z.operatorCount }, () => 1), referenceSeq: z.hasSeq ? 64 : 0 } })), services.length);
   const rng = new Rng(seed + 1000);
   const groups: GroupMember[][] = [];
@@ -104,7 +104,7 @@ async function distill(services: ServiceSpec[], analytic: AnalyticLatencyModel):
   const data = { features: encodeGroups(spec, groups), labelsMs: analytic.predictMs(groups).map(Math.log), rows };
   const { predictor, fit } = await trainMlp(spec, data, featureCount(spec), { epochs, seed });
   predictor.labelTransform = 'log';
-  return { predictor, source: `distilled from AnalyticLatencyModel: ${rows} random groups, feature encoding 2, log labels, ${epochs} epochs, seed ${seed}, train MSE ${fit.finalTrainMse.toFixed(4)} (ln ms)², ${fit.seconds.toFixed(1)} s` };
+  return { predictor, source: `distilled from AnalyticLatencyModel: ${rows} random groups, feature encoding ${spec.encoding}, log labels, ${epochs} epochs, seed ${seed}, train MSE ${fit.finalTrainMse.toFixed(4)} (ln ms)², ${fit.seconds.toFixed(1)} s` };
 }
 
 async function zoo4(): Promise<Scenario> {

@@ -2,7 +2,7 @@
  * Latency of the MLP predictor's forward pass, `MlpPredictor.predictMs` in-process with a caller-given
  * `out` (the serving path; the WebAssembly SIMD kernel where the runtime has it), as the original's `--perf`
  * (Fig. 23: input batch = number of search ways), for 1, 2, 4, 8 and 16 rows. F = 7 + 4·slots features
- * (7 zoo models; 4 slots by default, feature encoding 2: F = 27), 32-32-32-1 ReLU, seeded random weights and feature-like inputs.
+ * (7 zoo models; 4 slots by default, feature encoding 3: F = 31), 32-32-32-1 ReLU, seeded random weights and feature-like inputs.
  * The plain-TypeScript reference kernel is timed the same way for comparison. Every call is timed on its
  * own after a warm-up; garbage collections during as many untimed calls are counted (0: the path
  * allocates nothing that needs collecting). Target (issue #5): p99 <= 20 µs for 16 rows.
@@ -28,7 +28,7 @@ const slots = numberArg('slots', 4);
 const seed = numberArg('seed', 42);
 const loadBefore = loadAverage1m();
 const rng = new Rng(seed);
-// feature encoding 2, as `abacus train` writes (uniform per-operator GFLOPs: the values do not change the cost)
+// the default feature encoding (3), as `abacus train` writes (uniform per-operator GFLOPs: the values do not change the cost)
 const spec: FeatureSpec = makeFeatureSpec(
   ZOO.map((z) => ({ ...z, work: { operatorGflops: Array.from({ length: z.operatorCount }, () => 1), referenceSeq: z.hasSeq ? 64 : 0 } })),
   slots,
