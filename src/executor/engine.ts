@@ -6,7 +6,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { readOnnxModel, writeOnnxModel, syncModel, serializeModel, type LoadedModel, type ElementType } from '../onnx/index.js';
+import { readOnnxModel, writeOnnxModel, syncModel, serializeModel, float16BitsToFloat32, type LoadedModel, type ElementType } from '../onnx/index.js';
 import type { ModelProto } from '../onnx/generated/onnx_pb.js';
 import { operatorRangeModel } from '../zoo/segments.js';
 import { activationInput, concreteDims, readManifest, type Manifest } from '../zoo/manifest.js';
@@ -377,7 +377,8 @@ export class SegmentEngine {
     if (finished) {
       if (returnOutput && state.activation) {
         const t = state.activation;
-        const data = t.type === 'float32' ? Float32Array.from(t.data as Float32Array) : Float32Array.from(t.data as ArrayLike<number>, Number);
+        // float16 outputs arrive as their IEEE half bit patterns (Uint16Array): decode them to values
+        const data = t.type === 'float32' ? Float32Array.from(t.data as Float32Array) : t.type === 'float16' ? float16BitsToFloat32(t.data as Uint16Array) : Float32Array.from(t.data as ArrayLike<number>, Number);
         outcome.output = { dims: [...t.dims], data };
       }
       this.release(queryId);

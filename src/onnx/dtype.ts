@@ -42,6 +42,19 @@ export function onnxElementBytes(onnx: number): number | null {
   }
 }
 
+/** IEEE half bits → float32 values (exact: every half is a float32), for fp16 outputs. */
+export function float16BitsToFloat32(bits: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i] as number;
+    const sign = b & 0x8000 ? -1 : 1;
+    const e = (b >>> 10) & 0x1f;
+    const m = b & 0x3ff;
+    out[i] = e === 0 ? sign * 2 ** -14 * (m / 1024) : e === 31 ? (m ? Number.NaN : sign * Infinity) : sign * 2 ** (e - 15) * (1 + m / 1024);
+  }
+  return out;
+}
+
 /** float32 → IEEE half bits (round to nearest even), for fp16 weights. */
 export function float32ToFloat16Bits(values: Float32Array): Uint16Array {
   const out = new Uint16Array(values.length);
