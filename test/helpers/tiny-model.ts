@@ -5,7 +5,7 @@
  * (`sideGate`: onnxruntime merges those into one node, as it does with BERT's mask arithmetic), with
  * one operator that is a bare Identity (`identityOperator`: onnxruntime removes it), or in float16.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphBuilder, ExternalWeightsFile, attr } from '../../src/onnx/index.js';
@@ -19,8 +19,23 @@ export interface TinyModel {
   manifest: Manifest;
 }
 
+const madeDirs: string[] = [];
+let cleanupRegistered = false;
+
+/**
+ * A fresh temporary folder, removed when the test process exits (every test file runs in a process of
+ * its own); ABACUS_KEEP_TEST_DIRS=1 keeps them for a look after a failure.
+ */
 export function tempDir(prefix = 'abacus-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  if (!cleanupRegistered && !process.env.ABACUS_KEEP_TEST_DIRS) {
+    cleanupRegistered = true;
+    process.on('exit', () => {
+      for (const d of madeDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  return dir;
 }
 
 export async function buildTinyModel(parent: string, name = 'tiny', operators = 5, options: { side?: boolean; sideGate?: boolean; identityOperator?: number; fp16?: boolean; channels?: number; size?: number; id?: number } = {}): Promise<TinyModel> {
