@@ -97,10 +97,30 @@ init_run() {
 }
 
 # write_run_json key=value...: run.json with the run's settings.
+# With --data the profiling settings recorded (samples, reps) are the data sets' own, read from their
+# profile.json; with --predictor nothing is profiled in the run, and that is what is recorded.
 write_run_json() {
   local sets=(--set "seed=$SEED" --set "cli=$CLI_KIND" --set "models_dir=$MODELS_DIR")
-  local kv
-  for kv in "$@"; do sets+=(--set "$kv"); done
+  local kv key given=""
+  if [[ ${#DATA_DIRS[@]} -gt 0 ]]; then given=$(node -e '
+    const fs = require("fs"); const path = require("path");
+    const seen = { samples: new Set(), reps: new Set() };
+    for (const d of process.argv.slice(1)) {
+      const s = JSON.parse(fs.readFileSync(path.join(d, "profile.json"), "utf8")).settings ?? {};
+      seen.samples.add(String(s.samples ?? "unknown")); seen.reps.add(String(s.reps ?? "unknown"));
+    }
+    const one = (k) => (seen[k].size === 1 ? [...seen[k]][0] : `mixed (${[...seen[k]].join("/")})`);
+    console.log(`${one("samples")}\t${one("reps")}`);' "${DATA_DIRS[@]}")
+  fi
+  for kv in "$@"; do
+    key=${kv%%=*}
+    if [[ ($key == samples || $key == reps) && -n $given ]]; then
+      if [[ $key == samples ]]; then kv="samples=${given%%$'\t'*}"; else kv="reps=${given##*$'\t'}"; fi
+    elif [[ ($key == samples || $key == reps) && -n $PREDICTOR ]]; then
+      kv="$key=none (--predictor given)"
+    fi
+    sets+=(--set "$kv")
+  done
   exp_helper init --dir "$RUN" --section "$SECTION" --mode "$MODE" --ep "$EP" --seed "$SEED" --command "$RUN_COMMAND" "${sets[@]}"
 }
 

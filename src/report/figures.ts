@@ -247,7 +247,11 @@ function groupedPolicyBars(
 // ---------------------------------------------------------------------------------------------------
 // Figures
 
-/** Prediction error (MAPE) per combination for each predictor, then the pooled and cross-validated bars. */
+/**
+ * Prediction error (MAPE) per combination for each predictor, then the pooled and cross-validated bars.
+ * The MLP's bars carry their value: beside linear models an order of magnitude worse they are too short
+ * to read off the axis.
+ */
 export function predictionErrorSpec(rows: readonly PredictionErrorRow[], text: FigureText = {}): VegaLiteSpec {
   requireRows(rows, 'prediction error figure');
   const rank = { combination: 0, all: 1, 'cross-validation': 2 } as const;
@@ -259,23 +263,35 @@ export function predictionErrorSpec(rows: readonly PredictionErrorRow[], text: F
   });
   const order = uniqueInOrder([...values].sort((a, b) => a.rank - b.rank).map((v) => v.combination));
   const color = predictorColorScale(rows.map((r) => r.predictor));
+  const x = combinationAxis(order, barStep(color.domain.length) * color.domain.length);
+  const xOffset = { field: 'predictor', type: 'nominal', sort: color.domain };
+  const y = { field: 'mape', type: 'quantitative', title: 'prediction error, MAPE (%)', axis: { format: '.0f' } };
   return spec({
     title: titleOf(text, 'Latency prediction error per model combination'),
     data: { values },
-    mark: { type: 'bar' },
-    encoding: {
-      x: combinationAxis(order, barStep(color.domain.length) * color.domain.length),
-      xOffset: { field: 'predictor', type: 'nominal', sort: color.domain },
-      y: { field: 'mape', type: 'quantitative', title: 'prediction error, MAPE (%)', axis: { format: '.0f' } },
-      color: colorEncoding(color, 'predictor', 'predictor'),
-      tooltip: [
-        { field: 'combination', type: 'nominal' },
-        { field: 'predictor', type: 'nominal' },
-        { field: 'mape', type: 'quantitative', title: 'MAPE (%)', format: '.2f' },
-      ],
-    },
     width: { step: barStep(color.domain.length), for: 'offset' },
     height: 260,
+    layer: [
+      {
+        mark: { type: 'bar' },
+        encoding: {
+          x,
+          xOffset,
+          y,
+          color: colorEncoding(color, 'predictor', 'predictor'),
+          tooltip: [
+            { field: 'combination', type: 'nominal' },
+            { field: 'predictor', type: 'nominal' },
+            { field: 'mape', type: 'quantitative', title: 'MAPE (%)', format: '.2f' },
+          ],
+        },
+      },
+      {
+        transform: [{ filter: { field: 'predictor', equal: PREDICTOR_LABELS.mlp } }],
+        mark: { type: 'text', angle: 270, align: 'left', baseline: 'middle', dx: 3, fontSize: 10, color: '#222222' },
+        encoding: { x, xOffset, y, text: { field: 'mape', type: 'quantitative', format: '.1f' } },
+      },
+    ],
   });
 }
 

@@ -70,8 +70,20 @@ test('combinations keep their data order; pooled prediction bars come last', () 
     { combination: 'all', predictor: 'mlp', mapePct: 6, scope: 'all' },
     { combination: 'vgg16_vgg19', predictor: 'mlp', mapePct: 12 },
     { combination: 'resnet50_bert', predictor: 'mlp', mapePct: 4 },
-  ]) as unknown as { encoding: { x: { sort: string[] } } };
-  assert.deepEqual(spec.encoding.x.sort, ['VGG16+VGG19', 'Res50+BERT', 'all']);
+  ]) as unknown as { layer: Array<{ encoding: { x: { sort: string[] } } }> };
+  assert.deepEqual(spec.layer[0]!.encoding.x.sort, ['VGG16+VGG19', 'Res50+BERT', 'all']);
+});
+
+test("the MLP's prediction-error bars carry their values (readable beside much taller LR and SVM bars)", async () => {
+  const { svg } = await renderVegaLite(
+    predictionErrorSpec([
+      { combination: 'resnet50_bert', predictor: 'mlp', mapePct: 4.44 },
+      { combination: 'resnet50_bert', predictor: 'lr', mapePct: 76.2 },
+      { combination: 'resnet50_bert', predictor: 'svm', mapePct: 212.3 },
+    ]),
+  );
+  assert.ok(svg.includes('>4.4<'), 'the MLP value is written on the figure');
+  assert.ok(!svg.includes('>76.2<') && !svg.includes('>212.3<'), 'other bars are read off the axis');
 });
 
 test('short combination labels follow the paper', () => {
