@@ -101,6 +101,10 @@ if (parentPort) {
     chain = chain.then(() => handle(msg, send, () => process.disconnect?.()));
   });
   process.on('disconnect', () => process.exit(0));
+  // A terminal's Ctrl-C reaches the whole process group, this host included. The parent decides what an
+  // interrupt means (the profiler finishes the group in flight, then stops); the host must not die under
+  // it. When the parent exits, the IPC channel closes and the 'disconnect' above ends this host.
+  process.on('SIGINT', () => undefined);
 } else {
   console.error('host-main: start me as a worker thread or a child process with IPC');
   process.exit(2);
