@@ -402,12 +402,12 @@ function build77(s: ExperimentSummary): void {
   const series = (c: string): string => `${combinationLabel(c)} (${nModels(c)} models)`;
   s.text = servingIntro(s, 'Abacus serves the same trace with 1 to 16 search ways (split points priced per batched predictor call). Decision time is the controller\'s own compute per scheduling decision (median, real time), with the predictor\'s batched calls included; violations and goodput are of the whole run.');
   const combos = [...new Set(rows.map((r) => r.combination))];
-  const sub = subtitle(modeLabel(s.run), combos.length === 1 ? series(combos[0]!) : null, queriesLabel(rows), s.qos ? `load ${s.qos.rule.rhoQos} × serial capacity` : null);
+  const sub = subtitle(modeLabel(s.run), combos.length === 1 ? series(combos[0]!) : null, queriesLabel(rows), s.qos ? `QoS ${s.qos.rule.factor} × solo, load ${s.qos.rule.rhoQos} × serial capacity` : null);
   const decisionSeries = (c: string, searched: boolean): string =>
     combos.length === 1 ? (searched ? 'decisions with a split search' : 'all decisions') : `${combinationLabel(c)}: ${searched ? 'with a split search' : 'all'}`;
   const decisionRows = [
-    ...rows.filter((r) => r.decisionP50Us !== null).map((r) => ({ ways: r.ways, decisionMs: (r.decisionP50Us as number) / 1000, series: decisionSeries(r.combination, false) })),
-    ...rows.filter((r) => r.decisionSearchP50Us !== null).map((r) => ({ ways: r.ways, decisionMs: (r.decisionSearchP50Us as number) / 1000, series: decisionSeries(r.combination, true) })),
+    ...rows.filter((r) => r.decisionP50Us !== null).map((r) => ({ ways: r.ways, decisionUs: r.decisionP50Us as number, series: decisionSeries(r.combination, false) })),
+    ...rows.filter((r) => r.decisionSearchP50Us !== null).map((r) => ({ ways: r.ways, decisionUs: r.decisionSearchP50Us as number, series: decisionSeries(r.combination, true) })),
   ];
   if (decisionRows.length) {
     const noSearch = rows.filter((r) => r.searchDecisions === 0).map((r) => `${combinationLabel(r.combination)} at ${r.ways} way${r.ways === 1 ? '' : 's'}`);
@@ -487,7 +487,7 @@ function buildMotivation(s: ExperimentSummary): void {
     `${fg} at batch ${m.batch} runs query after query, first alone, then while another model runs continuously beside it on the same device (its queries at batch ${m.backgroundBatches.join(' or ')}, drawn with seed ${m.seed}), with nothing coordinating the two: the overlap a plain multi-model server produces. The spread of the CDF is what makes latency unpredictable without a controller.`,
     s.run.mode === 'quick' ? 'This is a quick run: tiny models sharing a few CPU cores, so the background\'s effect is contention for cores rather than for GPU streaming multiprocessors.' : '',
   ].filter(Boolean).join('\n\n');
-  const sub = subtitle(modeLabel(s.run), `${m.series[0]?.latenciesMs.length ?? 0} foreground queries per series`);
+  const sub = subtitle(modeLabel(s.run), `${fg} at batch ${m.batch}, background at batch ${m.backgroundBatches.join(' or ')}`, `${m.series[0]?.latenciesMs.length ?? 0} foreground queries per series`);
   const all = m.series.flatMap((x) => x.latenciesMs);
   const spread = Math.max(...all) / Math.min(...all);
   s.figures.push({

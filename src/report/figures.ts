@@ -77,7 +77,7 @@ export interface OverloadCompletionRow {
 /** Cost of one scheduling decision as a function of the number of search ways. */
 export interface DecisionTimeRow {
   ways: number;
-  decisionMs: number;
+  decisionUs: number;
   /** A line per series (e.g. "2 models", "4 models"); one line when absent. */
   series?: string;
 }
@@ -399,16 +399,16 @@ export function decisionTimeSpec(rows: readonly DecisionTimeRow[], text: FigureT
   requireRows(rows, 'decision time figure');
   const values = rows.map((r) => {
     requireFinite(r.ways, 'ways');
-    requireFinite(r.decisionMs, `decision time at ${r.ways} ways`);
-    return { ways: r.ways, decisionMs: r.decisionMs, series: r.series ?? '' };
+    requireFinite(r.decisionUs, `decision time at ${r.ways} ways`);
+    return { ways: r.ways, decisionUs: r.decisionUs, series: r.series ?? '' };
   });
   const series = uniqueInOrder(values.map((v) => v.series)).filter((s) => s !== '');
   const encoding: Record<string, unknown> = {
     x: waysAxis(),
-    y: { field: 'decisionMs', type: 'quantitative', title: 'decision time (ms)' },
+    y: { field: 'decisionUs', type: 'quantitative', title: 'decision time (µs)' },
     tooltip: [
       { field: 'ways', type: 'quantitative', title: 'ways' },
-      { field: 'decisionMs', type: 'quantitative', title: 'decision time (ms)', format: '.3f' },
+      { field: 'decisionUs', type: 'quantitative', title: 'decision time (µs)', format: '.1f' },
     ],
   };
   if (series.length > 0) encoding.color = colorEncoding(seriesColorScale(series, {}), 'series', 'setting');

@@ -54,7 +54,7 @@ export function completionRows(): OverloadCompletionRow[] {
 }
 
 export function decisionRows(): DecisionTimeRow[] {
-  return [1, 2, 4, 8, 16].flatMap((w) => ['2 models', '4 models'].map((s) => ({ ways: w, decisionMs: 0.06 + 0.002 * w + (s === '4 models' ? 0.02 : 0), series: s })));
+  return [1, 2, 4, 8, 16].flatMap((w) => ['2 models', '4 models'].map((s) => ({ ways: w, decisionUs: 60 + 2 * w + (s === '4 models' ? 20 : 0), series: s })));
 }
 
 export function waysRows(): WaysOutcomeRow[] {

@@ -33,7 +33,7 @@ const figures: { name: string; spec: VegaLiteSpec; texts: string[] }[] = [
   { name: 'violations', spec: violationRatioSpec(fake.violationRows()), texts: ['QoS violations (% of queries)', 'EDF'] },
   { name: 'peak', spec: peakThroughputSpec(fake.peakRows()), texts: ['peak throughput (queries/s)', 'SJF'] },
   { name: 'completions', spec: overloadCompletionsSpec(fake.completionRows()), texts: ['completed queries (of 1,000 sent)', 'queries sent'] },
-  { name: 'decision', spec: decisionTimeSpec(fake.decisionRows()), texts: ['decision time (ms)', 'search ways', '4 models'] },
+  { name: 'decision', spec: decisionTimeSpec(fake.decisionRows()), texts: ['decision time (µs)', 'search ways', '4 models'] },
   { name: 'ways', spec: waysOutcomeSpec(fake.waysRows()), texts: ['QoS violations (% of queries)', 'goodput (queries/s meeting QoS)'] },
   { name: 'cdf', spec: latencyCdfSpec('resnet152', fake.cdfSamples()), texts: ['Res152 query latency (ms)', 'fraction of queries (CDF)', 'alone (p99', 'with VGG16'] },
   {
@@ -113,7 +113,7 @@ test('empty data and non-finite values are input errors that name the figure or 
     message: /violation ratio of sjf on vgg16_vgg19/,
   });
   assert.throws(() => latencyCdfSpec('resnet152', [{ background: 'bert', latenciesMs: [] }]), { name: 'InputError', message: /bert/ });
-  assert.throws(() => decisionTimeSpec([{ ways: 2, decisionMs: Infinity }]), { name: 'InputError' });
+  assert.throws(() => decisionTimeSpec([{ ways: 2, decisionUs: Infinity }]), { name: 'InputError' });
 });
 
 test('titles and subtitles can be set', () => {
