@@ -76,7 +76,13 @@ fi
 abacus() {
   if [[ $CLI_KIND == dist ]]; then node "$ROOT/dist/cli.js" "$@"; else node --import tsx "$ROOT/src/cli.ts" "$@"; fi
 }
-exp_helper() { node --import tsx "$EXP_LIB/exp.ts" "$@"; }
+# The helper: its bundle from `npm run build` (dist/experiments/exp.mjs: runs without tsx, as on the GPU
+# machine) when that is at least as new as the helper and the CLI's build is current, else the source.
+if [[ $CLI_KIND == dist && -f "$ROOT/dist/experiments/exp.mjs" && ! "$EXP_LIB/exp.ts" -nt "$ROOT/dist/experiments/exp.mjs" ]]; then
+  exp_helper() { node "$ROOT/dist/experiments/exp.mjs" "$@"; }
+else
+  exp_helper() { node --import tsx "$EXP_LIB/exp.ts" "$@"; }
+fi
 
 # init_run <the script's arguments>: defaults by mode, the results folder, run.json.
 init_run() {
