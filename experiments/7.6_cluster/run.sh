@@ -93,13 +93,21 @@ MODELS_DIR="${MODELS_DIR:-$([[ $QUICK == 1 ]] && echo "$RUN/models" || echo "$RO
 say() { printf '[7.6_cluster] %s\n' "$*" >&2; }
 # The CLI as a command array (not a function), so that `"${ABACUS[@]}" ... &` leaves the node process's own
 # id in $! and stopping it reaches the server itself.
-if [[ -f "$ROOT/dist/cli.js" && -z "$(find "$ROOT/src" -name '*.ts' -newer "$ROOT/dist/cli.js" -print -quit)" ]]; then
+# The helper likewise: dist/experiments/cluster.mjs (`npm run build`) when current or when tsx is missing.
+if [[ -f "$ROOT/dist/cli.js" && -z "$(find "$ROOT/src" -name '*.ts' -newer "$ROOT/dist/cli.js" -print -quit 2>/dev/null)" ]]; then
   ABACUS=(node "$ROOT/dist/cli.js")
+  if [[ -f "$ROOT/dist/experiments/cluster.mjs" ]] &&
+    [[ ! "$HERE/cluster.ts" -nt "$ROOT/dist/experiments/cluster.mjs" || ! -d "$ROOT/node_modules/tsx" ]]; then
+    HELPER=(node "$ROOT/dist/experiments/cluster.mjs")
+  else
+    HELPER=(node --import tsx "$HERE/cluster.ts")
+  fi
 else
   ABACUS=(node --import tsx "$ROOT/src/cli.ts")
+  HELPER=(node --import tsx "$HERE/cluster.ts")
 fi
 abacus() { "${ABACUS[@]}" "$@"; }
-helper() { node --import tsx "$HERE/cluster.ts" "$@"; }
+helper() { "${HELPER[@]}" "$@"; }
 
 # Processes this script started, stopped by their ids on exit (never by name).
 PIDS=()

@@ -68,7 +68,7 @@ parse_common() {
 
 # The CLI: the build in dist/ when it exists and no source is newer, else the sources through tsx
 # (what `npx tsx src/cli.ts` does, without npm's start-up).
-if [[ -f "$ROOT/dist/cli.js" && -z "$(find "$ROOT/src" -name '*.ts' -newer "$ROOT/dist/cli.js" -print -quit)" ]]; then
+if [[ -f "$ROOT/dist/cli.js" && -z "$(find "$ROOT/src" -name '*.ts' -newer "$ROOT/dist/cli.js" -print -quit 2>/dev/null)" ]]; then
   CLI_KIND=dist
 else
   CLI_KIND=tsx
@@ -76,13 +76,21 @@ fi
 abacus() {
   if [[ $CLI_KIND == dist ]]; then node "$ROOT/dist/cli.js" "$@"; else node --import tsx "$ROOT/src/cli.ts" "$@"; fi
 }
-# The helper: its bundle from `npm run build` (dist/experiments/exp.mjs: runs without tsx, as on the GPU
-# machine) when that is at least as new as the helper and the CLI's build is current, else the source.
-if [[ $CLI_KIND == dist && -f "$ROOT/dist/experiments/exp.mjs" && ! "$EXP_LIB/exp.ts" -nt "$ROOT/dist/experiments/exp.mjs" ]]; then
-  exp_helper() { node "$ROOT/dist/experiments/exp.mjs" "$@"; }
-else
-  exp_helper() { node --import tsx "$EXP_LIB/exp.ts" "$@"; }
-fi
+# exp_script <helper .ts under experiments/> <args...>: runs a TypeScript helper of the scripts, compiled by
+# `npm run build` into dist/experiments/<name>.mjs (runs without tsx, as on the GPU machine) when that is at
+# least as new as the helper and the CLI's build is current, or when tsx is not installed (a production-only
+# install, where copied scripts may look newer than the build); else the source through tsx.
+exp_script() {
+  local src=$1 built
+  shift
+  built="$ROOT/dist/experiments/$(basename "${src%.ts}").mjs"
+  if [[ $CLI_KIND == dist && -f $built ]] && [[ ! $src -nt $built || ! -d "$ROOT/node_modules/tsx" ]]; then
+    node "$built" "$@"
+  else
+    node --import tsx "$src" "$@"
+  fi
+}
+exp_helper() { exp_script "$EXP_LIB/exp.ts" "$@"; }
 
 # init_run <the script's arguments>: defaults by mode, the results folder, run.json.
 init_run() {
@@ -103,26 +111,28 @@ init_run() {
 }
 
 # write_run_json key=value...: run.json with the run's settings.
-# With --data the profiling settings recorded (samples, reps) are the data sets' own, read from their
-# profile.json; with --predictor nothing is profiled in the run, and that is what is recorded.
+# With --data the profiling settings recorded (samples, reps, combinations, batch sizes) are the data sets'
+# own, read from their profile.json; with --predictor nothing is profiled in the run, and that is recorded.
 write_run_json() {
   local sets=(--set "seed=$SEED" --set "cli=$CLI_KIND" --set "models_dir=$MODELS_DIR")
-  local kv key given=""
-  if [[ ${#DATA_DIRS[@]} -gt 0 ]]; then given=$(node -e '
+  local kv key given=() i
+  if [[ ${#DATA_DIRS[@]} -gt 0 ]]; then mapfile -t given < <(node -e '
     const fs = require("fs"); const path = require("path");
-    const seen = { samples: new Set(), reps: new Set() };
+    const keys = ["samples", "reps", "combinations", "batch_sizes"];
+    const seen = Object.fromEntries(keys.map((k) => [k, new Set()]));
     for (const d of process.argv.slice(1)) {
       const s = JSON.parse(fs.readFileSync(path.join(d, "profile.json"), "utf8")).settings ?? {};
       seen.samples.add(String(s.samples ?? "unknown")); seen.reps.add(String(s.reps ?? "unknown"));
+      for (const c of s.combinations ?? []) seen.combinations.add(c.join(","));
+      seen.batch_sizes.add((s.batchSizes ?? ["unknown"]).join(","));
     }
     const one = (k) => (seen[k].size === 1 ? [...seen[k]][0] : `mixed (${[...seen[k]].join("/")})`);
-    console.log(`${one("samples")}\t${one("reps")}`);' "${DATA_DIRS[@]}")
+    for (const k of keys) console.log(`${k}=${k === "combinations" ? [...seen[k]].join(" ") : one(k)}`);' "${DATA_DIRS[@]}")
   fi
   for kv in "$@"; do
     key=${kv%%=*}
-    if [[ ($key == samples || $key == reps) && -n $given ]]; then
-      if [[ $key == samples ]]; then kv="samples=${given%%$'\t'*}"; else kv="reps=${given##*$'\t'}"; fi
-    elif [[ ($key == samples || $key == reps) && -n $PREDICTOR ]]; then
+    for i in "${given[@]}"; do [[ ${i%%=*} == "$key" ]] && kv=$i; done
+    if [[ ($key == samples || $key == reps) && ${#given[@]} -eq 0 && -n $PREDICTOR ]]; then
       kv="$key=none (--predictor given)"
     fi
     sets+=(--set "$kv")

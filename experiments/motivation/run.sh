@@ -48,7 +48,7 @@ write_run_json foreground="$FOREGROUND" backgrounds="$BACKGROUNDS" batch="$BATCH
 
 read -r -a MODELS <<<"$(models_of "$FOREGROUND,$BACKGROUNDS")"
 build_models "${MODELS[@]}"
-step cdf node --import tsx "$ROOT/experiments/motivation/cdf.ts" --models-dir "$MODELS_DIR" --out "$RUN/raw/latencies.json" \
+step cdf exp_script "$ROOT/experiments/motivation/cdf.ts" --models-dir "$MODELS_DIR" --out "$RUN/raw/latencies.json" \
   --foreground "$FOREGROUND" --backgrounds "$BACKGROUNDS" --batch "$BATCH" --bg-batches "$BG_BATCHES" --bg-seqs 8,64 \
   --queries "$QUERIES" --ep "$EP" --threads "$THREADS_EACH" --seed "$SEED"
 finish_run
