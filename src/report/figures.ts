@@ -265,7 +265,7 @@ export function predictionErrorSpec(rows: readonly PredictionErrorRow[], text: F
   const color = predictorColorScale(rows.map((r) => r.predictor));
   const x = combinationAxis(order, barStep(color.domain.length) * color.domain.length);
   const xOffset = { field: 'predictor', type: 'nominal', sort: color.domain };
-  const y = { field: 'mape', type: 'quantitative', title: 'prediction error, MAPE (%)', axis: { format: '.0f' } };
+  const y = { field: 'mape', type: 'quantitative', title: 'prediction error, MAPE (%)', axis: { format: '~g' } };
   return spec({
     title: titleOf(text, 'Latency prediction error per model combination'),
     data: { values },
@@ -322,7 +322,7 @@ export function violationRatioSpec(rows: readonly ViolationRow[], text: FigureTe
     mark: { type: 'line', point: { size: 45 } },
     encoding: {
       x: { ...combinationAxis(data.order, step), scale: { padding: 0.5 } },
-      y: { field: 'value', type: 'quantitative', title: 'QoS violations (% of queries)', axis: { format: '.0f' } },
+      y: { field: 'value', type: 'quantitative', title: 'QoS violations (% of queries)', axis: { format: '~g' } },
       color: colorEncoding(data.color, 'policy', 'policy'),
       tooltip: [
         { field: 'combination', type: 'nominal' },

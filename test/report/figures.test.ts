@@ -128,3 +128,13 @@ test('a short cluster run is labelled in seconds', async () => {
   const { svg } = await renderVegaLite(clusterTimeSeriesSpec(rows));
   assert.ok(svg.includes('time since start (s)'));
 });
+
+test('small percentages keep distinct axis labels (0.1 … 0.5, not 0 0 0 0 0 1)', async () => {
+  const rows = ['resnet50_vgg16', 'resnet50_bert'].flatMap((c) =>
+    (['abacus', 'sjf'] as const).map((p) => ({ combination: c, policy: p, violationPct: p === 'sjf' ? 0.5 : 0 })),
+  );
+  const { svg } = await renderVegaLite(violationRatioSpec(rows));
+  const numeric = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!).filter((t) => /^\d+(\.\d+)?$/.test(t));
+  assert.ok(numeric.includes('0.5'), `labels ${numeric.join(' ')}`);
+  assert.equal(new Set(numeric).size, numeric.length, `duplicate labels: ${numeric.join(' ')}`);
+});
