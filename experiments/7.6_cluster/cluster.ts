@@ -13,7 +13,7 @@
  * answered (ok + late) requests with no latency cut-off; the only cut-off is the client timeout (an
  * unanswered request is failed).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { Command } from '@commander-js/extra-typings';
@@ -26,7 +26,10 @@ import { formatTraceCsv, zooServices, type TraceQuery } from '../../src/controll
 import { loadSteps, windowStats, type LoadOutcome, type LoadRecord, type LoadStep, type WindowStats } from '../../src/serve/load.js';
 import { clusterTimeSeriesSpec, renderVegaLite, BALANCER_NAMES, type BalancerName, type ClusterStepRow, type OfferedLoadRow, type VegaLiteSpec } from '../../src/report/index.js';
 
+// This file runs from experiments/7.6_cluster/ (tsx) or compiled from dist/experiments/ (npm run build);
+// its data file stays in experiments/7.6_cluster/.
 const HERE = new URL('.', import.meta.url);
+const LOADS_FILE = [new URL('loads.json', HERE), new URL('../../experiments/7.6_cluster/loads.json', HERE)].find((u) => existsSync(u));
 
 function run<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -48,7 +51,8 @@ const list = (v: string): string[] => v.split(/[\s,]+/).filter(Boolean);
 
 /** The original's loads (requests/s per one-minute step). */
 export function originalLoads(): number[] {
-  const doc = JSON.parse(readFileSync(new URL('loads.json', HERE), 'utf8')) as { requestsPerSecond: number[] };
+  if (!LOADS_FILE) throw new Error(`loads.json not found beside ${HERE.pathname} nor in experiments/7.6_cluster/`);
+  const doc = JSON.parse(readFileSync(LOADS_FILE, 'utf8')) as { requestsPerSecond: number[] };
   if (doc.requestsPerSecond.length !== 120) throw new Error('loads.json must hold 120 values');
   return doc.requestsPerSecond;
 }
