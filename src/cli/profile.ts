@@ -7,6 +7,7 @@ import { startProgress } from '../common/progress.js';
 import { ZOO, DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
 import { parseExecutionProvider } from '../executor/index.js';
 import { runProfile, combinations } from '../profiler/index.js';
+import { hasSeqInput } from '../zoo/manifest.js';
 import { action, parseIntList, parseIntOption, parseNumberOption, parseScale, printJson, resolveModels } from './shared.js';
 
 export function profileCommand(): Command {
@@ -39,7 +40,7 @@ export function profileCommand(): Command {
         const models = await resolveModels(refs, opts.modelsDir, opts.scale);
         if (opts.comb && models.length !== n) throw new InputError(`--comb names ${models.length} models but --model-num is ${n}`);
         if (!opts.comb && models.length < n) throw new InputError(`--model-num ${n} needs at least ${n} models (got ${models.length})`);
-        const profileModels = models.map((m) => ({ id: m.manifest.id, name: m.manifest.name, operators: m.manifest.operators.length, hasSeq: m.manifest.inputs.some((i) => i.shape.includes('seq')) }));
+        const profileModels = models.map((m) => ({ id: m.manifest.id, name: m.manifest.name, operators: m.manifest.operators.length, hasSeq: hasSeqInput(m.manifest) }));
         const combs = combinations(profileModels, n).map((c) => c.map((m) => m.name));
         const out = opts.out ?? join('data', 'profile', `${ep}-${opts.scale}-${n}in${models.length}`);
         const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / n));

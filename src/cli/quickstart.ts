@@ -22,6 +22,7 @@ import { writeReport } from '../report/report.js';
 import { findPredictor, predictorLatencyModel, serveRun } from '../serve/index.js';
 import { DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
 import { summaryTable } from './serve.js';
+import { hasSeqInput } from '../zoo/manifest.js';
 import { action, parseIntOption, parseNumberOption, printJson, resolveModels } from './shared.js';
 
 export function quickstartCommand(): Command {
@@ -78,7 +79,7 @@ export function quickstartCommand(): Command {
         const benches = await step(`measuring solo latencies at batch ${batchSizes.join(', ')}`, async () => {
           const results: ExecutorBenchResult[] = [];
           const longest = Math.max(...DEFAULT_SEQ_LENS);
-          const withSeq = models.filter((m) => m.manifest.inputs.some((i) => i.shape.includes('seq')));
+          const withSeq = models.filter((m) => hasSeqInput(m.manifest));
           const bench = async (dirs: string[], batch: number, seq: number, file: string): Promise<void> => {
             const r = await benchExecutor({ modelDirs: dirs, ep, batch, seq, reps: 10, warmup: 2, intraOpThreads: threads, segmentCounts: [2], pairs: false });
             writeJsonAtomic(join(out, 'raw', 'solo', file), { ...r, provenance: collectProvenance({ executionProvider: ep, command }) });
@@ -140,7 +141,7 @@ export function quickstartCommand(): Command {
         });
         process.stderr.write(`quickstart: predictor MAPE ${trained.test ? `${trained.test.mapePct.toFixed(1)} % on held-out groups` : 'n/a'}\n`);
 
-        const services: ServiceSpec[] = models.map((m) => ({ name: m.manifest.name, modelId: m.manifest.id, hasSeq: m.manifest.inputs.some((i) => i.shape.includes('seq')) }));
+        const services: ServiceSpec[] = models.map((m) => ({ name: m.manifest.name, modelId: m.manifest.id, hasSeq: hasSeqInput(m.manifest) }));
         const trace = generateTrace({ services, loadQps: targets.loadQosQps, queries: opts.queries, seed: opts.seed, qos: targets.qosMs, batchSizes, seqLens: [...DEFAULT_SEQ_LENS] });
         const found = await findPredictor(join(out, 'raw', 'predictor'), services.map((s) => s.modelId), names, predictorDir);
         const served = await step(`serving ${opts.queries} queries with ${POLICY_NAMES.join(', ')}`, () =>

@@ -14,6 +14,7 @@ import { parseExecutionProvider } from '../executor/index.js';
 import { generateTrace, readTraceCsv, parseQosSpec, openRunLog, POLICY_NAMES, type LatencyModel, type PolicyName, type QosSpec, type RunSummary, type ServiceSpec } from '../controller/index.js';
 import { findPredictor, predictorLatencyModel, serveRun, servePeak, OnlineServer, parseHostPort } from '../serve/index.js';
 import type { ResolvedModel } from './shared.js';
+import { hasSeqInput } from '../zoo/manifest.js';
 import { action, parseIntList, parseIntOption, parseNumberOption, parseScale, printJson, resolveModels } from './shared.js';
 
 function parsePolicies(value: string): PolicyName[] {
@@ -84,7 +85,7 @@ export function serveCommand(): Command {
         }
         const ep = parseExecutionProvider(opts.ep);
         const models = await resolveModels(opts.comb, opts.modelsDir, opts.scale);
-        const services: ServiceSpec[] = models.map((m) => ({ name: m.manifest.name, modelId: m.manifest.id, hasSeq: m.manifest.inputs.some((i) => i.shape.includes('seq')) }));
+        const services: ServiceSpec[] = models.map((m) => ({ name: m.manifest.name, modelId: m.manifest.id, hasSeq: hasSeqInput(m.manifest) }));
         const qos = parseQosSpec(opts.qos);
         const needsPredictor = opts.policy.some((p) => p === 'sjf' || p === 'abacus') || opts.simulate === true || opts.abandon === true;
         let latencyModel: LatencyModel | null = null;

@@ -2,12 +2,12 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { basename, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { trainPredictor, saveTrainResult, describeTrainSummary, readProfileMeta, workFromManifest, MODELINGS, type Modeling, type TrainMode, type SvmKernel, type MlpOptimizer, type ModelWork, type WorkResolver, type FeatureEncoding } from '../predictor/index.js';
+import { trainPredictor, saveTrainResult, describeTrainSummary, readProfileMeta, MODELINGS, type Modeling, type TrainMode, type SvmKernel, type MlpOptimizer, type ModelWork, type WorkResolver, type FeatureEncoding } from '../predictor/index.js';
 import { InputError } from '../common/errors.js';
 import { startProgress } from '../common/progress.js';
 import { isZooName } from '../zoo/catalog.js';
 import { ensureZooModel } from '../zoo/build.js';
-import { readManifest } from '../zoo/manifest.js';
+import { manifestPath, operatorWork, readManifest } from '../zoo/manifest.js';
 import type { ZooScale } from '../zoo/definition.js';
 import { action, parseIntOption, parseNumberOption, parseScale, printJson } from './shared.js';
 
@@ -25,12 +25,13 @@ async function manifestWork(dataDirs: readonly string[], modelsDir: string, fall
     for (const m of models) {
       if (m.work || found.has(m.name)) continue;
       const modelDir = join(modelsDir, m.name);
-      if (!existsSync(join(modelDir, 'manifest.json')) && !isZooName(m.name)) continue;
-      const manifest = existsSync(join(modelDir, 'manifest.json')) ? readManifest(modelDir) : await ensureZooModel(m.name, modelsDir, scale);
+      const built = existsSync(manifestPath(modelDir));
+      if (!built && !isZooName(m.name)) continue;
+      const manifest = built ? readManifest(modelDir) : await ensureZooModel(m.name, modelsDir, scale);
       if (m.sha256 && manifest.model.sha256 !== m.sha256) {
         throw new InputError(`${modelDir}: this ${m.name} (model.onnx sha256 ${manifest.model.sha256.slice(0, 12)}) is not the one profiled in ${dir} (${m.sha256.slice(0, 12)}); point --models-dir at the profiled models`);
       }
-      found.set(m.name, workFromManifest(manifest));
+      found.set(m.name, operatorWork(manifest));
     }
   }
   return (model, dataDir) => {

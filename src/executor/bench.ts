@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { median } from '../common/stats.js';
-import { readManifest, type Manifest } from '../zoo/manifest.js';
+import { hasSeqInput, readManifest, type Manifest } from '../zoo/manifest.js';
 import { manifestFeeds } from '../zoo/verify.js';
 import { Executor, defaultPlan } from './executor.js';
 import { sessionOptions } from './providers.js';
@@ -94,7 +94,7 @@ export async function benchExecutor(opts: ExecutorBenchOptions): Promise<Executo
     let q = 0;
     for (const [i, m] of manifests.entries()) {
       const L = m.operators.length;
-      const seq = m.inputs.some((t) => t.shape.includes('seq')) ? opts.seq : 0;
+      const seq = hasSeqInput(m) ? opts.seq : 0;
       const variants: number[][] = [[0, L], ...(opts.segmentCounts ?? [4]).filter((k) => k > 1 && k < L).map((k) => balancedOperatorCuts(m.operators.map((o) => o.flops), k)), Array.from({ length: L + 1 }, (_, j) => j)];
       // the plain session: the same options as a service's one-segment session, in this process
       const config: ServiceConfig = { name: m.name, modelDir: opts.modelDirs[i]!, ep: opts.ep, intraOpThreads: opts.intraOpThreads, plan, tiers: [1, 4], maxCachedSessions: 64, graphOptimizationLevel: 'all', deviceId: 0, seed: 0 };
@@ -155,7 +155,7 @@ export async function benchExecutor(opts: ExecutorBenchOptions): Promise<Executo
         for (let b = a + 1; b < manifests.length; b++) {
           const ma = manifests[a]!;
           const mb = manifests[b]!;
-          const seqOf = (m: Manifest) => (m.inputs.some((t) => t.shape.includes('seq')) ? opts.seq : 0);
+          const seqOf = (m: Manifest) => (hasSeqInput(m) ? opts.seq : 0);
           const run = (m: Manifest) => ({ service: m.name, queryId: `pair-${q++}`, start: 0, end: m.operators.length, batch: opts.batch, seq: seqOf(m) });
           const soloA: number[] = [];
           const soloB: number[] = [];

@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { readOnnxModel, writeOnnxModel, syncModel, serializeModel, float16BitsToFloat32, type LoadedModel, type ElementType } from '../onnx/index.js';
 import type { ModelProto } from '../onnx/generated/onnx_pb.js';
 import { operatorRangeModel } from '../zoo/segments.js';
-import { activationInput, concreteDims, readManifest, type Manifest } from '../zoo/manifest.js';
+import { activationInput, concreteDims, hasSeqInput, readManifest, type Manifest } from '../zoo/manifest.js';
 import { manifestFeeds } from '../zoo/verify.js';
 import { InputError, errorMessage } from '../common/errors.js';
 import { tempPathFor } from '../common/fsutil.js';
@@ -181,7 +181,7 @@ export class SegmentEngine {
     let feeds = this.inputs.get(key);
     if (!feeds) {
       if (!Number.isInteger(batch) || batch < 1) throw new InputError(`${this.config.name}: bad batch size ${batch}`);
-      const needsSeq = this.manifest.inputs.some((i) => i.shape.includes('seq'));
+      const needsSeq = hasSeqInput(this.manifest);
       if (needsSeq && !(Number.isInteger(seq) && seq > 0)) throw new InputError(`${this.config.name}: needs a sequence length (got ${seq})`);
       feeds = manifestFeeds(this.manifest, this.dimsFor(batch, needsSeq ? seq : 0), this.config.seed);
       this.inputs.set(key, feeds);
@@ -195,7 +195,7 @@ export class SegmentEngine {
    */
   queryFeeds(inputs: Readonly<Record<string, InputTensor>>, batch: number, seq: number): Record<string, ort.Tensor> {
     const name = this.config.name;
-    const needsSeq = this.manifest.inputs.some((i) => i.shape.includes('seq'));
+    const needsSeq = hasSeqInput(this.manifest);
     if (!Number.isInteger(batch) || batch < 1) throw new InputError(`${name}: bad batch size ${batch}`);
     if (needsSeq && !(Number.isInteger(seq) && seq > 0)) throw new InputError(`${name}: needs a sequence length (got ${seq})`);
     const dims = this.dimsFor(batch, needsSeq ? seq : 0);

@@ -9,7 +9,6 @@ import { basename, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { InputError, errorMessage } from '../common/errors.js';
 import { isZooName, zooEntry } from '../zoo/catalog.js';
-import type { Manifest } from '../zoo/manifest.js';
 import { DEFAULT_FEATURE_ENCODING, type FeatureEncoding, type FeatureSpec, type GroupMember, type ModelWork, encodeGroup, featureCount, makeFeatureSpec, describeFeatureSpec } from './features.js';
 
 export const PROFILE_FORMAT = 'abacus.profile';
@@ -29,16 +28,6 @@ export interface ProfileModel {
   sha256?: string;
   /** Per-operator FLOPs (profiles written since feature encoding 2 record them). */
   work?: ModelWork;
-}
-
-/** The work table of a model from its manifest: FLOPs per operator for one sample, at the reference seq. */
-export function workFromManifest(manifest: Manifest): ModelWork {
-  const refBatch = manifest.reference.batch ?? 1;
-  const hasSeq = manifest.inputs.some((i) => i.shape.includes('seq'));
-  return {
-    operatorGflops: manifest.operators.map((o) => o.flops / refBatch / 1e9),
-    referenceSeq: hasSeq ? (manifest.reference.seq ?? 0) : 0,
-  };
 }
 
 /** One profiled group. */

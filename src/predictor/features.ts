@@ -181,7 +181,7 @@ export function describeFeatureSpec(spec: FeatureSpec): string {
   return `models [${models}] with ${spec.slots} slot${spec.slots === 1 ? '' : 's'}, feature encoding ${featureEncoding(spec)}`;
 }
 
-/** GFLOPs of operators [start, end) of the spec's model at `position` for one group member. */
+/** GFLOPs of operators [start, end) of model `modelId` for one group member (its batch and sequence length). */
 export function segmentGflops(spec: FeatureSpec, modelId: number, start: number, end: number, batch: number, seq: number): number {
   const c = compile(spec);
   const pos = modelId >= 0 && modelId < c.position.length ? (c.position[modelId] as number) : -1;

@@ -36,7 +36,6 @@ export {
   loadDataset,
   readProfileData,
   readProfileMeta,
-  workFromManifest,
   subsetDataset,
 } from './dataset.js';
 export type { Predictor } from './predictor.js';

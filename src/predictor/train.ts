@@ -43,8 +43,7 @@ export interface TrainProgressEvent {
   /** Epoch just finished (MLP) or null (models fitted in one step). */
   epoch: number | null;
   epochs: number | null;
-  /** Mean training MSE of the epoch (MLP). */
-  /** Mean training MSE of the epoch in label units: ms², or (ln ms)² when the label is log-latency. */
+  /** Mean training MSE of the epoch (MLP) in label units: ms², or (ln ms)² when the label is log-latency. */
   trainMse: number | null;
   /** Work units done and in total (an MLP epoch or one non-MLP fit is one unit), for a progress bar. */
   done: number;

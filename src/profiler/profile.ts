@@ -11,7 +11,7 @@ import { DurableAppender, writeJsonAtomic } from '../common/fsutil.js';
 import { collectProvenance, type Provenance } from '../common/provenance.js';
 import { summarize, median } from '../common/stats.js';
 import { Executor, defaultPlan, type ExecutionProviderName, type SegmentRun } from '../executor/index.js';
-import type { Manifest } from '../zoo/manifest.js';
+import { hasSeqInput, operatorWork, type Manifest } from '../zoo/manifest.js';
 import { PROFILE_FORMAT, PROFILE_VERSION, csvHeader, csvRow, prepareCsvForAppend } from './format.js';
 import { combinationName, drawGroups, groupsPerCombination, type ProfileModel, type ProfileGroup } from './sampling.js';
 
@@ -72,17 +72,7 @@ export interface ProfileRunResult {
 }
 
 function profileModel(m: Manifest): ProfileModel {
-  return { id: m.id, name: m.name, operators: m.operators.length, hasSeq: m.inputs.some((i) => i.shape.includes('seq')) };
-}
-
-/**
- * Per-operator GFLOPs for one sample at the manifest's reference sequence length: what a predictor's
- * feature encoding 2 reads (src/predictor/features.ts), recorded so that training needs no model files.
- */
-function operatorWork(m: Manifest): { operatorGflops: number[]; referenceSeq: number } {
-  const refBatch = m.reference.batch ?? 1;
-  const hasSeq = m.inputs.some((i) => i.shape.includes('seq'));
-  return { operatorGflops: m.operators.map((o) => o.flops / refBatch / 1e9), referenceSeq: hasSeq ? (m.reference.seq ?? 0) : 0 };
+  return { id: m.id, name: m.name, operators: m.operators.length, hasSeq: hasSeqInput(m) };
 }
 
 function sameSettings(a: ProfileSettings, b: ProfileSettings): keyof ProfileSettings | null {
@@ -121,6 +111,7 @@ export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunRes
     format: PROFILE_FORMAT,
     version: PROFILE_VERSION,
     settings,
+    // per-operator work recorded, so that training (feature encodings 2, 3) needs no model files
     models: opts.models.map((m) => ({ ...profileModel(m.manifest), sha256: m.manifest.model.sha256, ...operatorWork(m.manifest) })),
     files: opts.combinations.map((c) => ({ combination: c, csv: `${c.join('_')}.csv`, groups: perComb })),
     provenance: collectProvenance({ executionProvider: opts.ep, seed: opts.seed }),
@@ -153,7 +144,7 @@ export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunRes
         if (!m) throw new InputError(`combination names unknown model '${name}'`);
         const t0 = performance.now();
         await ex.addService({ name, modelDir: m.dir, ep: opts.ep, intraOpThreads: opts.intraOpThreads, seed: opts.seed }, opts.modelNum);
-        await ex.prepare(name, opts.batchSizes[0]!, m.manifest.inputs.some((i) => i.shape.includes('seq')) ? opts.seqLens[0]! : 0, [], true);
+        await ex.prepare(name, opts.batchSizes[0]!, hasSeqInput(m.manifest) ? opts.seqLens[0]! : 0, [], true);
         prepareMs += performance.now() - t0;
       }
     }

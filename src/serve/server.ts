@@ -11,7 +11,7 @@ import {
   OnlineQueue, runServing, teeRunLog, qosFor,
   type LatencyModel, type PolicyName, type QosSpec, type RunLogSink, type RunSummary, type TraceQuery, type OnlineStatus,
 } from '../controller/index.js';
-import type { Manifest } from '../zoo/manifest.js';
+import { hasSeqInput, type Manifest } from '../zoo/manifest.js';
 import { ExecutorRunner } from './adapters.js';
 import { startServices } from './run.js';
 import { ServerMetrics } from './metrics.js';
@@ -202,7 +202,7 @@ export class OnlineServer {
 function warmupQueries(options: OnlineServerOptions): TraceQuery[] {
   const out: TraceQuery[] = [];
   for (const m of options.models) {
-    const hasSeq = m.manifest.inputs.some((i) => i.shape.includes('seq'));
+    const hasSeq = hasSeqInput(m.manifest);
     for (const batch of options.batchSizes) {
       for (const seq of hasSeq ? options.seqLens : [0]) {
         out.push({ id: `warm-${out.length}`, arrivalMs: 0, model: m.manifest.name, modelId: m.manifest.id, batch, seq, qosMs: 1 });

@@ -105,6 +105,21 @@ export function sideInputs(m: Manifest): ManifestTensor[] {
   return m.inputs.filter((i) => i.role === 'side');
 }
 
+/** Whether the model takes a sequence length (an input with a `seq` dimension, as BERT's). */
+export function hasSeqInput(m: Manifest): boolean {
+  return m.inputs.some((i) => i.shape.includes('seq'));
+}
+
+/**
+ * The model's work per operator: GFLOPs for one sample (batch 1) at `referenceSeq`, the sequence length
+ * the manifest counted its FLOPs at (0 for a model without one). What profiles record and what a
+ * predictor's feature encodings 2 and 3 read (src/predictor/features.ts).
+ */
+export function operatorWork(m: Manifest): { operatorGflops: number[]; referenceSeq: number } {
+  const refBatch = m.reference.batch ?? 1;
+  return { operatorGflops: m.operators.map((o) => o.flops / refBatch / 1e9), referenceSeq: hasSeqInput(m) ? (m.reference.seq ?? 0) : 0 };
+}
+
 /** Concrete dims for a symbolic shape given values for its symbols (`batch`, `seq`, ...). */
 export function concreteDims(shape: readonly Dim[], values: Readonly<Record<string, number>>, label: string): number[] {
   return shape.map((d) => {
