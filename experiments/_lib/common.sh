@@ -114,29 +114,10 @@ init_run() {
 # With --data the profiling settings recorded (samples, reps, combinations, batch sizes) are the data sets'
 # own, read from their profile.json; with --predictor nothing is profiled in the run, and that is recorded.
 write_run_json() {
-  local sets=(--set "seed=$SEED" --set "cli=$CLI_KIND" --set "models_dir=$MODELS_DIR")
-  local kv key given=() i
-  if [[ ${#DATA_DIRS[@]} -gt 0 ]]; then mapfile -t given < <(node -e '
-    const fs = require("fs"); const path = require("path");
-    const keys = ["samples", "reps", "combinations", "batch_sizes"];
-    const seen = Object.fromEntries(keys.map((k) => [k, new Set()]));
-    for (const d of process.argv.slice(1)) {
-      const s = JSON.parse(fs.readFileSync(path.join(d, "profile.json"), "utf8")).settings ?? {};
-      seen.samples.add(String(s.samples ?? "unknown")); seen.reps.add(String(s.reps ?? "unknown"));
-      for (const c of s.combinations ?? []) seen.combinations.add(c.join(","));
-      seen.batch_sizes.add((s.batchSizes ?? ["unknown"]).join(","));
-    }
-    const one = (k) => (seen[k].size === 1 ? [...seen[k]][0] : `mixed (${[...seen[k]].join("/")})`);
-    for (const k of keys) console.log(`${k}=${k === "combinations" ? [...seen[k]].join(" ") : one(k)}`);' "${DATA_DIRS[@]}")
-  fi
-  for kv in "$@"; do
-    key=${kv%%=*}
-    for i in "${given[@]}"; do [[ ${i%%=*} == "$key" ]] && kv=$i; done
-    if [[ ($key == samples || $key == reps) && ${#given[@]} -eq 0 && -n $PREDICTOR ]]; then
-      kv="$key=none (--predictor given)"
-    fi
-    sets+=(--set "$kv")
-  done
+  local sets=(--set "seed=$SEED" --set "cli=$CLI_KIND" --set "models_dir=$MODELS_DIR") kv d
+  for kv in "$@"; do sets+=(--set "$kv"); done
+  for d in "${DATA_DIRS[@]}"; do sets+=(--data "$d"); done
+  if [[ ${#DATA_DIRS[@]} -eq 0 && -n $PREDICTOR ]]; then sets+=(--predictor-given); fi
   exp_helper init --dir "$RUN" --section "$SECTION" --mode "$MODE" --ep "$EP" --seed "$SEED" --command "$RUN_COMMAND" "${sets[@]}"
 }
 

@@ -30,6 +30,7 @@ import {
   type SettingValue,
 } from '../../src/report/experiments.js';
 import { finishRun } from '../../src/report/experiment-report.js';
+import { readProfileMeta } from '../../src/predictor/index.js';
 
 function run(fn: () => Promise<void> | void): () => Promise<void> {
   return async () => {
@@ -60,6 +61,23 @@ function settingValue(text: string): SettingValue {
   return text;
 }
 
+/**
+ * The profiling settings of the data sets a run trains on (`--data`), as run.json records them: samples,
+ * reps and batch sizes (one value, or "mixed (a/b)" when the data sets differ) and every combination.
+ */
+function profiledSettings(dirs: readonly string[]): Record<string, SettingValue> {
+  const seen = { samples: new Set<string>(), reps: new Set<string>(), combinations: new Set<string>(), batch_sizes: new Set<string>() };
+  for (const dir of dirs) {
+    const s = (readProfileMeta(dir).meta.settings ?? {}) as { samples?: unknown; reps?: unknown; combinations?: unknown; batchSizes?: unknown };
+    seen.samples.add(String(s.samples ?? 'unknown'));
+    seen.reps.add(String(s.reps ?? 'unknown'));
+    for (const c of Array.isArray(s.combinations) ? s.combinations : []) seen.combinations.add((c as string[]).join(','));
+    seen.batch_sizes.add(Array.isArray(s.batchSizes) ? s.batchSizes.join(',') : 'unknown');
+  }
+  const one = (values: Set<string>): SettingValue => (values.size === 1 ? settingValue([...values][0] as string) : `mixed (${[...values].join('/')})`);
+  return { samples: one(seen.samples), reps: one(seen.reps), combinations: [...seen.combinations].join(' '), batch_sizes: one(seen.batch_sizes) };
+}
+
 const program = new Command('exp').description('helper of the experiment run scripts').showHelpAfterError();
 
 program
@@ -72,6 +90,8 @@ program
   .requiredOption('--command <text>', 'the run script command line')
   .option('--seed <n>', 'the run seed', (v) => Number(v), 0)
   .option('--set <key=value>', 'a setting (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--data <dir>', "a profile the run trains on (repeatable): its samples, reps, combinations and batch sizes replace those --set", (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--predictor-given', 'nothing is profiled in the run (a trained predictor was given): samples and reps say so')
   .action((opts) =>
     run(() => {
       if (!isSection(opts.section)) throw new InputError(`unknown section '${opts.section}'`);
@@ -82,6 +102,9 @@ program
         if (i <= 0) throw new InputError(`--set needs key=value (got '${kv}')`);
         settings[kv.slice(0, i)] = settingValue(kv.slice(i + 1));
       }
+      const replaced: Record<string, SettingValue> =
+        opts.data.length > 0 ? profiledSettings(opts.data) : opts.predictorGiven ? { samples: 'none (--predictor given)', reps: 'none (--predictor given)' } : {};
+      for (const [key, value] of Object.entries(replaced)) if (key in settings) settings[key] = value;
       const info = newRunInfo({ dir: opts.dir, section: opts.section, mode: opts.mode, ep: opts.ep, command: opts.command, seed: opts.seed, settings });
       writeJsonAtomic(join(opts.dir, 'run.json'), info);
     })(),
