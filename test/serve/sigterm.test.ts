@@ -43,7 +43,12 @@ test('SIGTERM stops admission, drains every accepted request, then exits 0 with 
     }
     assert.equal(submitted, n);
     child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 50));
+    // the signal is handled asynchronously: wait until the server says it stopped admitting (or is gone)
+    for (let i = 0; i < 500; i++) {
+      const accepting = await getJson(`${url}/v2/abacus/status`).then((r) => (r.json as { accepting?: boolean }).accepting, () => false);
+      if (accepting === false) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const late = await postJson(`${url}/v2/models/resnet50/infer`, body).then((r) => r.status, () => 'refused');
     assert.ok(late === 503 || late === 'refused', `a request after SIGTERM: ${late}`);
     const replies = await Promise.all(inflight);
