@@ -5,7 +5,7 @@ import { benchExecutor, parseExecutionProvider } from '../executor/index.js';
 import { collectProvenance } from '../common/provenance.js';
 import { writeJsonAtomic } from '../common/fsutil.js';
 import { startProgress } from '../common/progress.js';
-import { action, parseIntOption, parseIntList, parseScale, printJson, resolveModels } from './shared.js';
+import { action, CUDA_OPTION_HELP, executionProviderFromFlags, parseIntOption, parseIntList, parseScale, printJson, resolveModels } from './shared.js';
 
 export function benchCommand(): Command {
   const bench = new Command('bench').description('benchmarks');
@@ -14,7 +14,8 @@ export function benchCommand(): Command {
     .description('segment cost (1, 4 and all-operator segments against one plain session) and solo vs co-located latency')
     .requiredOption('--models <models...>', 'zoo ids or names (or split models in --models-dir)')
     .option('--ep <ep>', 'execution provider: cpu, webgpu or cuda', 'cpu')
-    .option('--batch <n>', 'batch size', parseIntOption('--batch', 1), 4)
+    .option('--cuda-option <key=value...>', CUDA_OPTION_HELP)
+    .option('--batch <list>', 'batch size(s), comma-separated: measured one after another in the same services', parseIntList('--batch', 1), [4])
     .option('--seq <n>', 'sequence length for models that have one', parseIntOption('--seq', 1), 64)
     .option('--reps <n>', 'timed repetitions (interleaved)', parseIntOption('--reps', 1), 20)
     .option('--warmup <n>', 'untimed repetitions first', parseIntOption('--warmup', 0), 3)
@@ -29,13 +30,13 @@ export function benchCommand(): Command {
     .option('--json', 'print one JSON object on stdout')
     .action(
       action(async (opts) => {
-        const ep = parseExecutionProvider(opts.ep);
+        const ep = executionProviderFromFlags(opts.ep, opts.cudaOption);
         const models = await resolveModels(opts.models, opts.modelsDir, opts.scale);
-        const bar = startProgress('bench executor', models.length);
+        const bar = startProgress('bench executor', models.length * opts.batch.length);
         const result = await benchExecutor({
           modelDirs: models.map((m) => m.dir),
           ep,
-          batch: opts.batch,
+          batches: opts.batch,
           seq: opts.seq,
           reps: opts.reps,
           warmup: opts.warmup,
@@ -58,7 +59,7 @@ export function benchCommand(): Command {
             console.log(`${r.model} batch ${r.batch}: one session ${r.wholeMs.toFixed(2)} ms; segments cut from the ${r.graph.source} graph${r.graph.reason ? ` (${r.graph.reason})` : ''}`);
             for (const s of r.segmented) console.log(`  ${String(s.segments).padStart(3)} segments: ${s.ms.toFixed(2)} ms  ratio ${s.ratio.toFixed(3)}  per boundary ${s.perBoundaryUs === null ? '-' : `${s.perBoundaryUs.toFixed(0)} µs`}  (wall ${s.wallMs.toFixed(2)} ms)`);
           }
-          for (const p of result.pairs) console.log(`${p.models.join(' + ')}: solo ${p.soloMs.map((v) => v.toFixed(2)).join(' / ')} ms, co-located ${p.colocatedMs.map((v) => v.toFixed(2)).join(' / ')} ms, group ${p.groupMs.toFixed(2)} ms (${p.groupOverSumOfSolo.toFixed(2)} of the sum of solo)`);
+          for (const p of result.pairs) console.log(`${p.models.join(' + ')} batch ${p.batch}: solo ${p.soloMs.map((v) => v.toFixed(2)).join(' / ')} ms, co-located ${p.colocatedMs.map((v) => v.toFixed(2)).join(' / ')} ms, group ${p.groupMs.toFixed(2)} ms (${p.groupOverSumOfSolo.toFixed(2)} of the sum of solo; start skew p50 ${p.startSkewUs.p50.toFixed(0)} µs, p99 ${p.startSkewUs.p99.toFixed(0)} µs)`);
         }
       }),
     );

@@ -8,7 +8,7 @@ import { ZOO, DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
 import { parseExecutionProvider } from '../executor/index.js';
 import { runProfile, combinations } from '../profiler/index.js';
 import { hasSeqInput } from '../zoo/manifest.js';
-import { action, parseIntList, parseIntOption, parseNumberOption, parseScale, printJson, resolveModels } from './shared.js';
+import { action, CUDA_OPTION_HELP, executionProviderFromFlags, parseIntList, parseIntOption, parseNumberOption, parseScale, printJson, resolveModels } from './shared.js';
 
 export function profileCommand(): Command {
   return new Command('profile')
@@ -23,6 +23,7 @@ export function profileCommand(): Command {
     .option('--warmup <n>', 'untimed runs per group first', parseIntOption('--warmup', 0), 2)
     .option('--absent-ratio <x>', 'share of groups with a model left out (solo and subset groups)', parseNumberOption('--absent-ratio', 0), 0.25)
     .option('--ep <ep>', 'execution provider: cpu, webgpu or cuda', 'cpu')
+    .option('--cuda-option <key=value...>', CUDA_OPTION_HELP)
     .addOption(new Option('--scale <scale>', 'scale of zoo models built on demand').default('full').argParser(parseScale))
     .option('--seed <n>', 'seed of the sampling', parseIntOption('--seed'), 0)
     .option('--threads <n>', 'intra-op threads per service (CPU); default cores / model-num', parseIntOption('--threads', 1))
@@ -34,7 +35,7 @@ export function profileCommand(): Command {
       action(async (opts) => {
         const n = opts.modelNum;
         if (n < 2 || n > 4) throw new InputError(`--model-num must be 2, 3 or 4 (got ${n})`);
-        const ep = parseExecutionProvider(opts.ep);
+        const ep = executionProviderFromFlags(opts.ep, opts.cudaOption);
         if (opts.comb && opts.models) throw new InputError('give --comb (one combination) or --models (a set to combine), not both');
         const refs = opts.comb ?? opts.models ?? ZOO.map((z) => z.name);
         const models = await resolveModels(refs, opts.modelsDir, opts.scale);

@@ -81,7 +81,7 @@ export function quickstartCommand(): Command {
           const longest = Math.max(...DEFAULT_SEQ_LENS);
           const withSeq = models.filter((m) => hasSeqInput(m.manifest));
           const bench = async (dirs: string[], batch: number, seq: number, file: string): Promise<void> => {
-            const r = await benchExecutor({ modelDirs: dirs, ep, batch, seq, reps: 10, warmup: 2, intraOpThreads: threads, segmentCounts: [2], pairs: false });
+            const r = await benchExecutor({ modelDirs: dirs, ep, batches: [batch], seq, reps: 10, warmup: 2, intraOpThreads: threads, segmentCounts: [2], pairs: false });
             writeJsonAtomic(join(out, 'raw', 'solo', file), { ...r, provenance: collectProvenance({ executionProvider: ep, command }) });
             results.push(r);
           };

@@ -15,7 +15,7 @@ import { generateTrace, readTraceCsv, parseQosSpec, openRunLog, POLICY_NAMES, ty
 import { findPredictor, predictorLatencyModel, serveRun, servePeak, OnlineServer, parseHostPort } from '../serve/index.js';
 import type { ResolvedModel } from './shared.js';
 import { hasSeqInput } from '../zoo/manifest.js';
-import { action, parseIntList, parseIntOption, parseNumberOption, parseScale, printJson, resolveModels } from './shared.js';
+import { action, CUDA_OPTION_HELP, executionProviderFromFlags, parseIntList, parseIntOption, parseNumberOption, parseScale, printJson, resolveModels } from './shared.js';
 
 function parsePolicies(value: string): PolicyName[] {
   const list = value.split(/[\s,]+/).filter(Boolean);
@@ -60,6 +60,7 @@ export function serveCommand(): Command {
     .option('--predictor <dir>', 'predictor bundle (default: the one under data/predictor/ that fits the combination)')
     .option('--predictors-root <dir>', 'where to look for a bundle', join('data', 'predictor'))
     .option('--ep <ep>', 'execution provider: cpu, webgpu or cuda', 'cpu')
+    .option('--cuda-option <key=value...>', CUDA_OPTION_HELP)
     .option('--threads <n>', 'intra-op threads per service (CPU); default cores / models', parseIntOption('--threads', 1))
     .option('--simulate', 'no executor: a virtual clock and the predictor stand in (fast, deterministic)')
     .option('--find-peak', 'find the highest Poisson load with p99 <= QoS and violations <= 1% per policy (bisection)')
@@ -83,7 +84,7 @@ export function serveCommand(): Command {
           if (opts.policy.length !== 1) throw new InputError(`--listen serves one policy, got ${opts.policy.join(', ')}`);
           if (opts.findPeak || opts.trace || opts.simulate) throw new InputError('--listen cannot be combined with --find-peak, --trace or --simulate');
         }
-        const ep = parseExecutionProvider(opts.ep);
+        const ep = executionProviderFromFlags(opts.ep, opts.cudaOption);
         const models = await resolveModels(opts.comb, opts.modelsDir, opts.scale);
         const services: ServiceSpec[] = models.map((m) => ({ name: m.manifest.name, modelId: m.manifest.id, hasSeq: hasSeqInput(m.manifest) }));
         const qos = parseQosSpec(opts.qos);

@@ -11,6 +11,7 @@ import { isZooName, zooEntry, ZOO } from '../zoo/catalog.js';
 import { ensureZooModel } from '../zoo/build.js';
 import { readManifest, type Manifest } from '../zoo/manifest.js';
 import type { ZooScale } from '../zoo/definition.js';
+import { parseExecutionProvider, parseCudaProviderOptions, setCudaProviderOptions, DEFAULT_CUDA_PROVIDER_OPTIONS, type ExecutionProviderName } from '../executor/index.js';
 
 export interface ResolvedModel {
   manifest: Manifest;
@@ -28,6 +29,24 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
       process.exitCode = exitCodeOf(err);
     }
   };
+}
+
+/** Help text of `--cuda-option`, shared by every command that takes `--ep`. */
+export const CUDA_OPTION_HELP = 'CUDA provider option key=value (repeatable; needs --ep cuda and the options shim, scripts/gpu/README.md)';
+
+/**
+ * `--ep` and `--cuda-option` of a command: the provider, and for cuda the provider options every CUDA
+ * session of this process is created with (the measured defaults, overridden by the flags).
+ */
+export function executionProviderFromFlags(epFlag: string, cudaOptionFlags: readonly string[] | undefined): ExecutionProviderName {
+  const ep = parseExecutionProvider(epFlag);
+  const asked = parseCudaProviderOptions(cudaOptionFlags ?? []);
+  if (ep !== 'cuda') {
+    if (Object.keys(asked).length > 0) throw new InputError(`--cuda-option needs --ep cuda (got --ep ${ep})`);
+    return ep;
+  }
+  setCudaProviderOptions({ ...DEFAULT_CUDA_PROVIDER_OPTIONS, ...asked }, Object.keys(asked).length > 0);
+  return ep;
 }
 
 export function printJson(value: unknown): void {

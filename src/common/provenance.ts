@@ -3,7 +3,7 @@
  * hardware and the library versions, so that a number can be traced to what produced it.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, totalmem, hostname, platform, arch, release } from 'node:os';
 import { createRequire } from 'node:module';
 
@@ -16,6 +16,18 @@ export interface Provenance {
   hardware: { cpuModel: string; cpuCount: number; memoryBytes: number; hostname: string; platform: string; arch: string; kernel: string; gpu?: string };
   versions: Record<string, string>;
   seed?: number;
+  /** cuda runs: the CUDA stack the provider ran on and the provider options it was created with. */
+  cuda?: CudaFacts;
+}
+
+export interface CudaFacts {
+  /** Highest CUDA version the driver supports (nvidia-smi's "CUDA Version"). */
+  driverCudaVersion: string | null;
+  /** Versions of the CUDA runtime, cuBLAS and cuDNN libraries found on LD_LIBRARY_PATH (from their file names). */
+  libraries: Record<string, string>;
+  /** Provider options asked for (ABACUS_CUDA_PROVIDER_OPTIONS) and effective (as the provider reported them through the options shim). */
+  providerOptionsRequested: string | null;
+  providerOptionsEffective: string | null;
 }
 
 const require = createRequire(import.meta.url);
@@ -64,6 +76,43 @@ export function gpuName(): string | null {
   return cachedGpu;
 }
 
+let cachedCuda: CudaFacts | undefined;
+
+/** The CUDA stack of this machine as far as it can be read without loading it. Asked once. */
+export function cudaFacts(): CudaFacts {
+  if (!cachedCuda) {
+    let driverCudaVersion: string | null = null;
+    try {
+      const text = execFileSync('nvidia-smi', [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+      driverCudaVersion = /CUDA Version:\s*([\d.]+)/.exec(text)?.[1] ?? null;
+    } catch {
+      driverCudaVersion = null;
+    }
+    const libraries: Record<string, string> = {};
+    const wanted: Array<[string, RegExp]> = [
+      ['cudart', /^libcudart\.so\.(\d+(?:\.\d+)+)$/],
+      ['cublas', /^libcublas\.so\.(\d+(?:\.\d+)+)$/],
+      ['cudnn', /^libcudnn\.so\.(\d+(?:\.\d+)*)$/],
+    ];
+    for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d.length > 0)) {
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const [lib, re] of wanted) {
+        if (libraries[lib]) continue;
+        const found = names.map((n) => re.exec(n)?.[1]).filter((v): v is string => v !== undefined).sort((a, b) => b.length - a.length)[0];
+        if (found) libraries[lib] = found;
+      }
+    }
+    cachedCuda = { driverCudaVersion, libraries, providerOptionsRequested: null, providerOptionsEffective: null };
+  }
+  // the options can change between runs of one process: read them each time
+  return { ...cachedCuda, providerOptionsRequested: process.env.ABACUS_CUDA_PROVIDER_OPTIONS ?? null, providerOptionsEffective: process.env.ABACUS_CUDA_EFFECTIVE_OPTIONS ?? null };
+}
+
 let cachedVersions: Record<string, string> | null = null;
 
 export function libraryVersions(): Record<string, string> {
@@ -105,5 +154,6 @@ export function collectProvenance(extra: { executionProvider?: string; seed?: nu
   };
   if (extra.executionProvider) prov.executionProvider = extra.executionProvider;
   if (extra.seed !== undefined) prov.seed = extra.seed;
+  if (ep === 'cuda') prov.cuda = cudaFacts();
   return prov;
 }

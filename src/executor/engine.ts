@@ -13,7 +13,7 @@ import { activationInput, concreteDims, hasSeqInput, readManifest, type Manifest
 import { manifestFeeds } from '../zoo/verify.js';
 import { InputError, errorMessage } from '../common/errors.js';
 import { tempPathFor } from '../common/fsutil.js';
-import { checkExecutionProvider, sessionOptions } from './providers.js';
+import { checkExecutionProvider, keepsActivationsOnDevice, sessionOptions } from './providers.js';
 import { ensureOptimizedModel, optimizedSegmentPath, type OptimizedModel } from './optimized-cache.js';
 import { mapOptimizedGraph, optimizedRangeModel, type OptimizedLayout } from './optimized-graph.js';
 import type { InputTensor, SegmentGraphInfo, ServiceConfig } from './types.js';
@@ -107,7 +107,7 @@ export class SegmentEngine {
     this.manifest = readManifest(config.modelDir);
     this.operatorCount = this.manifest.operators.length;
     this.loaded = readOnnxModel(join(config.modelDir, this.manifest.model.file));
-    this.onDevice = config.ep !== 'cpu';
+    this.onDevice = keepsActivationsOnDevice(config.ep);
     this.dtype = activationInput(this.manifest).dtype;
     this.tierBlocks = config.plan === 'tiered' ? tierBlocks(this.manifest, config.tiers) : [];
     this.source = { kind: 'original', info: { source: 'original', reason: 'not chosen yet', sessionLevel: config.graphOptimizationLevel } };

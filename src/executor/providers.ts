@@ -1,7 +1,12 @@
 /**
  * Execution providers through onnxruntime-node. `cpu` and `webgpu` ship inside the npm package; the
- * CUDA EP needs ORT's CUDA 12 provider libraries, which the default install skips (.npmrc): asking for
- * it without them fails at start with instructions, never a silent fallback to the CPU.
+ * CUDA EP needs the provider libraries of the same ORT release (1.29.0), which the default install skips:
+ * asking for it without them fails at start with instructions, never a silent fallback to the CPU.
+ *
+ * CUDA provider options: onnxruntime-node 1.29's binding passes only `deviceId` to the CUDA provider, so
+ * options such as `cudnn_conv_algo_search` or `do_copy_in_default_stream` reach it only through the
+ * preloaded shim of scripts/gpu/cuda-options (LD_PRELOAD), which applies ABACUS_CUDA_PROVIDER_OPTIONS at
+ * every CUDA session's creation. Asking for options without the shim is an error, not a silent no-op.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,10 +32,96 @@ export function ortBinaryDir(): string {
 }
 
 export const CUDA_INSTALL_HINT =
-  "the CUDA execution provider is not installed: onnxruntime-node's default install skips it (see .npmrc). " +
-  'On a Linux x64 machine with CUDA 12 and cuDNN 9 and internet access, run ' +
-  '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (or `npm install --onnxruntime-node-install=cuda12`), ' +
-  'which downloads libonnxruntime_providers_cuda.so next to the ORT binary';
+  "the CUDA execution provider is not installed: onnxruntime-node's default install skips it. " +
+  'With internet access on a Linux x64 machine with CUDA 12.x and cuDNN 9, onnxruntime-node 1.29.0 installs it itself: ' +
+  '`npm install onnxruntime-node@1.29.0 --onnxruntime-node-install=cuda12` (or `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`) ' +
+  "downloads ORT 1.29.0's CUDA 12 provider (libonnxruntime_providers_cuda.so, libonnxruntime_providers_shared.so) from NuGet " +
+  'next to the ORT binary. That release ships no CUDA 13 build through NuGet: on a CUDA 13 machine (such as the H200 here) ' +
+  "take ORT 1.29.0's CUDA 13 provider libraries (scripts/gpu/cuda.sh does, see scripts/gpu/README.md) and put them in that folder";
+
+/** CUDA provider options the shim passes on (onnxruntime's own names); anything else is refused up front. */
+export const CUDA_PROVIDER_OPTION_KEYS = [
+  'cudnn_conv_algo_search',
+  'cudnn_conv_use_max_workspace',
+  'cudnn_conv1d_pad_to_nc1d',
+  'do_copy_in_default_stream',
+  'enable_cuda_graph',
+  'arena_extend_strategy',
+  'gpu_mem_limit',
+  'use_tf32',
+  'prefer_nhwc',
+  'enable_skip_layer_norm_strict_mode',
+  'tunable_op_enable',
+  'tunable_op_tuning_enable',
+] as const;
+
+const CUDA_OPTIONS_ENV = 'ABACUS_CUDA_PROVIDER_OPTIONS';
+
+/**
+ * CUDA provider options abacus asks for unless told otherwise (`--cuda-option` overrides each): chosen by
+ * measurement on the H200 (data/h200-cuda/bench/options, docs/results.md); empty means onnxruntime's defaults.
+ */
+export const DEFAULT_CUDA_PROVIDER_OPTIONS: Readonly<Record<string, string>> = {};
+
+/** `key=value` pairs (from a flag) as CUDA provider options, keys checked against the known list. */
+export function parseCudaProviderOptions(pairs: readonly string[]): Record<string, string> {
+  const options: Record<string, string> = {};
+  for (const pair of pairs.flatMap((p) => p.split(/[;,]/)).filter((p) => p.trim().length > 0)) {
+    const eq = pair.indexOf('=');
+    const key = eq > 0 ? pair.slice(0, eq).trim() : '';
+    const value = eq > 0 ? pair.slice(eq + 1).trim() : '';
+    if (!key || !value) throw new InputError(`bad CUDA provider option '${pair}': expected key=value`);
+    if (!(CUDA_PROVIDER_OPTION_KEYS as readonly string[]).includes(key)) {
+      throw new InputError(`unknown CUDA provider option '${key}': expected one of ${CUDA_PROVIDER_OPTION_KEYS.join(', ')}`);
+    }
+    options[key] = value;
+  }
+  return options;
+}
+
+/** Whether the options shim is preloaded and onnxruntime-node's binding took its table. */
+export function cudaOptionsShimActive(): boolean {
+  return process.env.ABACUS_CUDA_OPTIONS_SHIM === 'active';
+}
+
+/**
+ * Ask for CUDA provider options for every CUDA session this process creates from now on (worker
+ * threads included: they share the process environment the shim reads). Empty options clear them.
+ */
+export function setCudaProviderOptions(options: Readonly<Record<string, string>>, explicit = true): void {
+  const entries = Object.entries(options);
+  if (entries.length === 0) {
+    delete process.env[CUDA_OPTIONS_ENV];
+    return;
+  }
+  if (!cudaOptionsShimActive() && !explicit) {
+    // the measured defaults are a tuning, not a requirement: say once that onnxruntime's own defaults apply
+    process.stderr.write(`abacus: warning: the CUDA options shim is not preloaded, so the default CUDA provider options (${entries.map(([k, v]) => `${k}=${v}`).join(', ')}) are not applied; onnxruntime's own defaults are used\n`);
+    delete process.env[CUDA_OPTIONS_ENV];
+    return;
+  }
+  if (!cudaOptionsShimActive()) {
+    throw new UnavailableError(
+      `CUDA provider options (${entries.map(([k, v]) => `${k}=${v}`).join(', ')}) need the options shim: onnxruntime-node 1.29 passes only deviceId to the CUDA provider. ` +
+        'Build it with scripts/gpu/build-cuda-options.sh and start node with LD_PRELOAD=<path>/libabacus_cuda_options.so (scripts/gpu/cuda.sh does both)',
+    );
+  }
+  process.env[CUDA_OPTIONS_ENV] = entries.map(([k, v]) => `${k}=${v}`).join(';');
+}
+
+/** What the CUDA sessions of this process are created with: the options asked for and, once a session exists, the provider's effective options. */
+export function cudaProviderReport(): { shim: boolean; requested: Record<string, string>; effective: Record<string, string> | null } {
+  const parse = (text: string | undefined): Record<string, string> =>
+    Object.fromEntries(
+      (text ?? '')
+        .split(/[;,]/)
+        .map((p) => p.split('='))
+        .filter((kv): kv is [string, string] => kv.length === 2 && kv[0]!.length > 0)
+        .map(([k, v]) => [k.trim(), v.trim()]),
+    );
+  const effective = process.env.ABACUS_CUDA_EFFECTIVE_OPTIONS;
+  return { shim: cudaOptionsShimActive(), requested: parse(process.env[CUDA_OPTIONS_ENV]), effective: effective ? parse(effective) : null };
+}
 
 /** Throws UnavailableError (with how to install it) when `ep` cannot run here. */
 export function checkExecutionProvider(ep: ExecutionProviderName, binaryDir = ortBinaryDir()): void {
@@ -71,12 +162,18 @@ export function sessionOptions(config: ServiceConfig, outputOnDevice: boolean): 
         ...(outputOnDevice ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
       };
     case 'cuda':
-      return {
-        ...base,
-        executionProviders: [{ name: 'cuda', deviceId: config.deviceId }],
-        ...(outputOnDevice ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
-      };
+      // outputs always come back to host memory (see keepsActivationsOnDevice)
+      return { ...base, executionProviders: [{ name: 'cuda', deviceId: config.deviceId }] };
   }
+}
+
+/**
+ * Whether a provider keeps a query's activation on the device between its segments. webgpu does
+ * ('gpu-buffer' outputs); cuda cannot in onnxruntime-node 1.29 ('gpu-buffer' fails at run, 'cpu-pinned'
+ * returns a plain cpu tensor), so its activations cross host memory, into reused preallocated buffers.
+ */
+export function keepsActivationsOnDevice(ep: ExecutionProviderName): boolean {
+  return ep === 'webgpu';
 }
 
 /** Which host kind a provider needs: webgpu sessions abort the process inside a worker thread. */

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The pipeline on the GPU machine on the cuda provider, in resumable steps. Run there from the unpacked app after
+# `source .gpu/boot.sh && source /tmp/cuda-ep/cuda-boot.sh && cd "$APP"` (scripts/gpu/cuda-pack.sh says how):
+#     scripts/gpu/cuda-pipeline.sh <state-dir> <step> [<step> ...]
+# Steps:
+#   zoo          the seven zoo models, full size (seeded: the same weights on every fresh machine)
+#   bench        executor benchmark, all seven models at batch 1/4/8/16/32 (1, 4 and all-operator segments)
+#   pairs        the six pairs of {resnet101, resnet152, vgg19, bert} at batch 8: solo, co-located, group, start skew
+#   pytorch      PyTorch eager CUDA, the same models and batches (scripts/gpu/pytorch-bench.py)
+#   options      CUDA provider options, one at a time against onnxruntime's defaults (resnet101 + vgg19, batch 8)
+#   webgpu       the webgpu check of the pinned ORT: resnet50 + vgg16 at batch 8 (compare data/h200-webgpu/bench/2026-12-01)
+#   profile-pairs | profile-triplet | profile-quad   profiles on cuda (SAMPLES, REPS as in pipeline.sh; resumable)
+# Every step writes under <state-dir> and skips what is already there. A step is skipped when fewer than its
+# estimated seconds remain before $DEADLINE (epoch seconds; unset: no limit), so a device call ends in time.
+set -euo pipefail
+state=${1:?usage: cuda-pipeline.sh <state-dir> <step>...}; shift
+mkdir -p "$state/bench"
+cli() { node dist/cli.js "$@"; }
+models="$state/models"
+all7="resnet50 resnet101 resnet152 inception_v3 vgg16 vgg19 bert"
+four="resnet101 resnet152 vgg19 bert"
+left() { if [ -n "${DEADLINE:-}" ]; then echo $(( DEADLINE - $(date +%s) )); else echo 999999; fi; }
+fits() { local need=$1 what=$2; if [ "$(left)" -lt "$need" ]; then echo "cuda-pipeline: skipping $what ($(left) s left, needs about $need)" >&2; return 1; fi; }
+stamp() { echo "cuda-pipeline: $1 $(date -u +%H:%M:%S) ($(left) s left)" >&2; }
+for step in "$@"; do
+  stamp "$step"
+  case "$step" in
+    zoo)
+      [ -s "$state/zoo-build.json" ] || cli zoo build all --out "$models" --json > "$state/zoo-build.json" ;;
+    bench)
+      f="$state/bench/executor.json"
+      [ -s "$f" ] || { fits 240 bench && cli bench executor --models $all7 --ep cuda --batch 1,4,8,16,32 --seq 64 --reps 15 --warmup 3 \
+        --no-pairs --models-dir "$models" --out "$f" > "$state/bench/executor.txt"; } || true ;;
+    pairs)
+      f="$state/bench/pairs-b8.json"
+      [ -s "$f" ] || { fits 90 pairs && cli bench executor --models $four --ep cuda --batch 8 --seq 64 --reps 20 --warmup 3 \
+        --models-dir "$models" --out "$f" > "$state/bench/pairs-b8.txt"; } || true ;;
+    pytorch)
+      f="$state/bench/pytorch.json"
+      [ -s "$f" ] || { fits 90 pytorch && python3 scripts/gpu/pytorch-bench.py --batches 1,4,8,16,32 --seq 64 --reps 30 --out "$f" 2> "$state/bench/pytorch.txt"; } || true ;;
+    options)
+      mkdir -p "$state/bench/options"
+      for v in default cudnn_conv_algo_search=HEURISTIC cudnn_conv_algo_search=DEFAULT cudnn_conv_use_max_workspace=0 \
+               do_copy_in_default_stream=0 enable_cuda_graph=1 prefer_nhwc=1; do
+        name=${v//=/-}; f="$state/bench/options/$name.json"
+        [ -s "$f" ] && continue
+        fits 40 "options $v" || break
+        flag=(); [ "$v" = default ] || flag=(--cuda-option "$v")
+        cli bench executor --models resnet101 vgg19 --ep cuda "${flag[@]}" --batch 8 --reps 10 --warmup 3 \
+          --models-dir "$models" --out "$f" > "$state/bench/options/$name.txt" 2>&1 || echo "options $v failed: $(tail -1 "$state/bench/options/$name.txt")" >&2
+      done ;;
+    webgpu)
+      f="$state/bench/webgpu-b8.json"
+      [ -s "$f" ] || { fits 60 webgpu && env -u LD_PRELOAD node dist/cli.js bench executor --models resnet50 vgg16 --ep webgpu --batch 8 --reps 15 --warmup 3 \
+        --models-dir "$models" --out "$f" > "$state/bench/webgpu-b8.txt"; } || true ;;
+    profile-pairs)
+      cli profile --model-num 2 --models $four --ep cuda --samples ${SAMPLES:-12} --reps ${REPS:-15} \
+        --models-dir "$models" --out "$state/profile/2in4" --json > "$state/profile-2in4.last.json" ;;
+    profile-triplet)
+      cli profile --model-num 3 --comb resnet101 resnet152 vgg19 --ep cuda --samples ${SAMPLES:-4} --reps ${REPS:-15} \
+        --models-dir "$models" --out "$state/profile/3in4" --json > "$state/profile-3in4.last.json" ;;
+    profile-quad)
+      cli profile --model-num 4 --comb $four --ep cuda --samples ${SAMPLES:-2} --reps ${REPS:-15} \
+        --models-dir "$models" --out "$state/profile/4in4" --json > "$state/profile-4in4.last.json" ;;
+    *)
+      echo "cuda-pipeline.sh: unknown step '$step'" >&2; exit 2 ;;
+  esac
+done
+stamp done

@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseCudaProviderOptions, setCudaProviderOptions, cudaProviderReport, keepsActivationsOnDevice, cudaOptionsShimActive } from '../../src/executor/index.js';
+import { UnavailableError, InputError } from '../../src/common/errors.js';
+import { cudaFacts } from '../../src/common/provenance.js';
+import { runCli } from '../helpers/cli.js';
+
+test('CUDA provider options are parsed as key=value with onnxruntime names; unknown keys and bad pairs are refused', () => {
+  assert.deepEqual(parseCudaProviderOptions(['cudnn_conv_algo_search=HEURISTIC', 'do_copy_in_default_stream=0;enable_cuda_graph=1']), {
+    cudnn_conv_algo_search: 'HEURISTIC',
+    do_copy_in_default_stream: '0',
+    enable_cuda_graph: '1',
+  });
+  assert.throws(() => parseCudaProviderOptions(['cudnn_algo=1']), (e: unknown) => e instanceof InputError && /unknown CUDA provider option 'cudnn_algo'/.test(e.message));
+  assert.throws(() => parseCudaProviderOptions(['enable_cuda_graph']), /expected key=value/);
+  assert.throws(() => parseCudaProviderOptions(['=1']), /expected key=value/);
+});
+
+test('asking for CUDA provider options without the preloaded shim is an error, never a silent no-op; defaults only warn', () => {
+  assert.equal(cudaOptionsShimActive(), false, 'this test runs without LD_PRELOAD of the shim');
+  assert.throws(() => setCudaProviderOptions({ do_copy_in_default_stream: '0' }), (e: unknown) => e instanceof UnavailableError && /LD_PRELOAD/.test(e.message) && /deviceId/.test(e.message));
+  assert.equal(process.env.ABACUS_CUDA_PROVIDER_OPTIONS, undefined);
+  setCudaProviderOptions({ do_copy_in_default_stream: '0' }, false);
+  assert.equal(process.env.ABACUS_CUDA_PROVIDER_OPTIONS, undefined, 'unapplied defaults are not recorded as asked for');
+  assert.deepEqual(cudaProviderReport(), { shim: false, requested: {}, effective: null });
+});
+
+test('cuda activations cross host memory between segments (onnxruntime-node 1.29 cannot keep them on the device); webgpu keeps them there', () => {
+  assert.equal(keepsActivationsOnDevice('cuda'), false);
+  assert.equal(keepsActivationsOnDevice('webgpu'), true);
+  assert.equal(keepsActivationsOnDevice('cpu'), false);
+});
+
+test('provenance of a cuda run names the CUDA libraries found on LD_LIBRARY_PATH', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cuda-libs-'));
+  for (const f of ['libcudart.so.13', 'libcudart.so.13.0.96', 'libcublas.so.13.1.0.3', 'libcudnn.so.9', 'libcudnn.so.9.14.0', 'unrelated.so']) writeFileSync(join(dir, f), '');
+  const saved = process.env.LD_LIBRARY_PATH;
+  process.env.LD_LIBRARY_PATH = `/nonexistent:${dir}`;
+  try {
+    const facts = cudaFacts();
+    assert.deepEqual(facts.libraries, { cudart: '13.0.96', cublas: '13.1.0.3', cudnn: '9.14.0' });
+  } finally {
+    if (saved === undefined) delete process.env.LD_LIBRARY_PATH;
+    else process.env.LD_LIBRARY_PATH = saved;
+  }
+});
+
+test('--cuda-option is refused with a clear error unless --ep cuda', () => {
+  const r = runCli(['bench', 'executor', '--models', 'resnet50', '--ep', 'cpu', '--cuda-option', 'do_copy_in_default_stream=0']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--cuda-option needs --ep cuda/);
+  const bad = runCli(['profile', '--model-num', '2', '--ep', 'cuda', '--cuda-option', 'nope=1']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown CUDA provider option 'nope'/);
+});
