@@ -7,7 +7,8 @@
 #   bench        executor benchmark, all seven models at batch 1/4/8/16/32 (1, 4 and all-operator segments)
 #   pairs        the six pairs of {resnet101, resnet152, vgg19, bert} at batch 8: solo, co-located, group, start skew
 #   pytorch      PyTorch eager CUDA, the same models and batches (scripts/gpu/pytorch-bench.py)
-#   options      CUDA provider options, one at a time against onnxruntime's defaults (resnet101 + vgg19, batch 8)
+#   options      CUDA provider options, one at a time against onnxruntime's defaults (resnet101 + vgg19, batch 8);
+#                enable_cuda_graph=1 is not among them: it crashed the provider (2026-12-03) and abacus refuses it
 #   webgpu       the webgpu check of the pinned ORT: resnet50 + vgg16 at batch 8 (compare data/h200-webgpu/bench/2026-12-01)
 #   profile-pairs | profile-triplet | profile-quad   profiles on cuda (SAMPLES, REPS as in pipeline.sh; resumable)
 # Every step writes under <state-dir> and skips what is already there. A step is skipped when fewer than its
@@ -41,7 +42,7 @@ for step in "$@"; do
     options)
       mkdir -p "$state/bench/options"
       for v in default cudnn_conv_algo_search=HEURISTIC cudnn_conv_algo_search=DEFAULT cudnn_conv_use_max_workspace=0 \
-               do_copy_in_default_stream=0 enable_cuda_graph=1 prefer_nhwc=1; do
+               do_copy_in_default_stream=0 prefer_nhwc=1; do
         name=${v//=/-}; f="$state/bench/options/$name.json"
         [ -s "$f" ] && continue
         fits 40 "options $v" || break

@@ -74,6 +74,12 @@ export function parseCudaProviderOptions(pairs: readonly string[]): Record<strin
     if (!(CUDA_PROVIDER_OPTION_KEYS as readonly string[]).includes(key)) {
       throw new InputError(`unknown CUDA provider option '${key}': expected one of ${CUDA_PROVIDER_OPTION_KEYS.join(', ')}`);
     }
+    if (key === 'enable_cuda_graph' && value !== '0') {
+      throw new InputError(
+        "CUDA provider option enable_cuda_graph=1 is refused: onnxruntime 1.29's CUDA provider crashed the process (segmentation fault) with it on the H200 " +
+          '(data/h200-cuda/bench/options); CUDA graphs replay fixed device addresses, and onnxruntime-node hands every segment its inputs and outputs in host memory',
+      );
+    }
     options[key] = value;
   }
   return options;
