@@ -158,8 +158,8 @@ export class InferenceCore {
       name: manifest.name,
       versions: [MODEL_VERSION],
       platform: 'onnxruntime_onnx',
-      inputs: manifest.inputs.map((t) => ({ name: t.name, datatype: datatypeOf(t), shape: protocolShape(t) })),
-      outputs: manifest.outputs.map((t) => ({ name: t.name, datatype: 'FP32', shape: protocolShape(t) })),
+      inputs: manifest.inputs.map((t) => ({ name: t.name, datatype: datatypeOf(t), shape: protocolShape(t, manifest.reference) })),
+      outputs: manifest.outputs.map((t) => ({ name: t.name, datatype: 'FP32', shape: protocolShape(t, manifest.reference) })),
       abacus: {
         id: manifest.id,
         qos_ms: qosMs,

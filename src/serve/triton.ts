@@ -158,8 +158,8 @@ export function modelConfigOf(manifest: Manifest, maxBatch: number, gpu: boolean
     backend: 'onnxruntime',
     version_policy: { latest: { num_versions: 1 } },
     max_batch_size: batching ? maxBatch : 0,
-    input: manifest.inputs.map((t) => ({ name: t.name, data_type: `TYPE_${datatypeOf(t)}`, format: 'FORMAT_NONE' as const, dims: dims(protocolShape(t)) })),
-    output: manifest.outputs.map((t) => ({ name: t.name, data_type: 'TYPE_FP32', dims: dims(protocolShape(t)) })),
+    input: manifest.inputs.map((t) => ({ name: t.name, data_type: `TYPE_${datatypeOf(t)}`, format: 'FORMAT_NONE' as const, dims: dims(protocolShape(t, manifest.reference)) })),
+    output: manifest.outputs.map((t) => ({ name: t.name, data_type: 'TYPE_FP32', dims: dims(protocolShape(t, manifest.reference)) })),
     instance_group: [{ name: manifest.name, kind: gpu ? 'KIND_GPU' : 'KIND_CPU', count: 1 }],
     default_model_filename: manifest.model.file,
     parameters: {
