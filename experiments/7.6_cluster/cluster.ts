@@ -96,7 +96,7 @@ function readRecords(path: string): LoadRecord[] {
   const n = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
   return rows.map((r) => ({
     id: r.id as string, model: r.model as string, batch: Number(r.batch), seq: Number(r.seq), qosMs: Number(r.qos_ms), sentMs: Number(r.sent_ms), finishMs: Number(r.finish_ms),
-    latencyMs: n(r.latency_ms), outcome: r.outcome as LoadOutcome, httpStatus: Number(r.http_status), serverTotalMs: n(r.server_total_ms), serverQueueMs: n(r.server_queue_ms), error: r.error === '' ? null : (r.error ?? null),
+    latencyMs: n(r.latency_ms), outcome: r.outcome as LoadOutcome, httpStatus: Number(r.http_status), grpcCode: n(r.grpc_code), serverTotalMs: n(r.server_total_ms), serverQueueMs: n(r.server_queue_ms), error: r.error === '' ? null : (r.error ?? null),
   }));
 }
 

@@ -19,7 +19,7 @@ export function splitCommand(): Command<[string]> {
     .option('--verify', 'run the whole model and the chain of its operators on the CPU and compare')
     .option('--verify-tolerance <x>', 'largest absolute difference --verify accepts', parseNumberOption('--verify-tolerance', 0), 1e-4)
     .option('--name <name>', 'model name (default: the file name)')
-    .option('--id <n>', 'model id for the predictor (7 or more; the zoo has 0-6)', parseIntOption('--id', 7), 7)
+    .option('--id <n>', 'model id for the predictor (7 or more; the zoo has 0-6; default: the id of the model replaced at --out, else the next free id in its models folder)', parseIntOption('--id', 7))
     .option('--activation-input <name>', 'the graph input that flows through the operators (default: the first)')
     .option('--dim <name=value>', 'value of a symbolic input dimension for the probe runs (repeatable)', parseDims, {})
     .option('--seed <n>', 'seed of the random probe input', parseIntOption('--seed'), 0)
@@ -32,7 +32,7 @@ export function splitCommand(): Command<[string]> {
           verify: opts.verify === true,
           verifyTolerance: opts.verifyTolerance,
           name: opts.name,
-          id: opts.id,
+          ...(opts.id !== undefined ? { id: opts.id } : {}),
           activationInput: opts.activationInput,
           dims: opts.dim,
           seed: opts.seed,

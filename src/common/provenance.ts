@@ -59,6 +59,11 @@ function git(args: string[]): string | null {
   }
 }
 
+/** The git commit abacus runs from: ABACUS_GIT_COMMIT (set in container images), else `git rev-parse HEAD`; null when neither. */
+export function gitCommit(): string | null {
+  return process.env.ABACUS_GIT_COMMIT ?? git(['rev-parse', 'HEAD']);
+}
+
 let cachedGpu: string | null | undefined;
 
 /** The GPU(s) as nvidia-smi names them, or null where there is none (or no nvidia-smi). Asked once. */
@@ -132,7 +137,7 @@ export function libraryVersions(): Record<string, string> {
 export function collectProvenance(extra: { executionProvider?: string; seed?: number; gpu?: string; command?: string } = {}): Provenance {
   const ep = extra.executionProvider;
   const gpu = extra.gpu ?? (ep !== undefined && ep !== 'cpu' && ep !== 'simulated' ? gpuName() : null);
-  const commit = process.env.ABACUS_GIT_COMMIT ?? git(['rev-parse', 'HEAD']);
+  const commit = gitCommit();
   const status = process.env.ABACUS_GIT_COMMIT ? null : git(['status', '--porcelain', '--untracked-files=no']);
   const cpuList = cpus();
   const prov: Provenance = {

@@ -432,11 +432,15 @@ export class SegmentEngine {
 
   /**
    * Dims of the activation after operator `end` at (batch, seq): the manifest's output shape on the
-   * original graph; on the optimised graph (blocked layouts pad the channels) what the first run at this
-   * (end, batch, seq) produced, null before it.
+   * original graph when the input dims value all its symbols; otherwise (the optimised graph, whose
+   * blocked layouts pad the channels, or a derived symbol) what the first run at this (end, batch, seq)
+   * produced, null before it.
    */
   private boundaryDimsFor(end: number, batch: number, seq: number): number[] | null {
-    if (this.source.kind === 'original') return concreteDims(this.manifest.operators[end - 1]!.outputShape, this.dimsFor(batch, seq), this.config.name);
+    const shape = this.manifest.operators[end - 1]!.outputShape;
+    const dims = this.dimsFor(batch, seq);
+    // a derived dim the manifest names but does not value (a split model's `split_dim0`): learned from the first run
+    if (this.source.kind === 'original' && shape.every((d) => typeof d === 'number' || dims[d] !== undefined)) return concreteDims(shape, dims, this.config.name);
     return this.boundaryDims.get(`${end}:${batch}:${seq}`) ?? null;
   }
 

@@ -1,35 +1,92 @@
 /**
- * The Open Inference Protocol over gRPC (`inference.GRPCInferenceService`, src/serve/proto/inference.proto)
- * with @grpc/grpc-js: ServerLive, ServerReady, ModelReady, ServerMetadata, ModelMetadata and ModelInfer.
+ * The Open Inference Protocol over gRPC with @grpc/grpc-js, from the official protos vendored in
+ * src/serve/proto/ (see its README.md: sources, commits, licences):
+ *
+ * - `inference.GRPCInferenceService` as Triton's grpc_service.proto defines it (a superset of KServe's
+ *   open_inference_grpc.proto, same package, service and field numbers). The six methods of the Open
+ *   Inference Protocol (ServerLive, ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer)
+ *   use KServe's messages, so `ModelMetadataResponse.properties` (KServe's field 6, unknown to Triton's
+ *   clients, which skip it) goes out; Triton's ModelConfig, ModelStatistics and RepositoryIndex use
+ *   Triton's. Triton's other methods (shared memory, trace, logging, streaming) answer UNIMPLEMENTED.
+ * - `grpc.health.v1.Health` (Check, List) for Kubernetes' gRPC probes: SERVING while the server is
+ *   ready, NOT_SERVING otherwise, for the server ('') and for `inference.GRPCInferenceService`.
+ * - gRPC server reflection (v1 and v1alpha, @grpc/reflection) over the same definitions.
+ *
  * Inputs come as `raw_input_contents` (one entry per input, little-endian) or as `contents.fp32_contents`;
  * outputs go back as `raw_output_contents`. The QoS is the `qos_ms` request parameter; the response's
  * parameters hold the server-side timings. Errors: INVALID_ARGUMENT (bad request), NOT_FOUND (unknown
- * model), RESOURCE_EXHAUSTED (rejected: cannot meet its QoS), UNAVAILABLE (not accepting, or the query's
- * host failed), INTERNAL otherwise.
+ * model, checked before the request's body), RESOURCE_EXHAUSTED (rejected: cannot meet its QoS),
+ * UNAVAILABLE (not accepting, or the query's host failed), INTERNAL otherwise. Every call's final status
+ * is reported through `GrpcApi.callEnded`, also of calls that end before their handler runs (a deadline
+ * that expires while the request arrives).
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
 import { errorMessage } from '../common/errors.js';
 import { ProtocolError, type ProtocolErrorKind, type RawInput } from './tensors.js';
-import type { InferRequestIn, InferResult, InferenceCore, RequestedOutput } from './service.js';
+import type { InferRequestIn, InferResult, InferenceCore, ModelMetadata, RequestedOutput } from './service.js';
 import type { HostPort } from './http.js';
 
-/** The proto file: next to this module in the sources, under src/ from a build in dist/. */
-export function protoPath(): string {
-  const here = fileURLToPath(new URL('./proto/inference.proto', import.meta.url));
-  if (existsSync(here)) return here;
-  return fileURLToPath(new URL('../../src/serve/proto/inference.proto', import.meta.url));
+/** The vendored protos' folder: next to this module in the sources, under src/ from a build in dist/. */
+export function protoDir(): string {
+  const here = fileURLToPath(new URL('./proto', import.meta.url));
+  if (existsSync(join(here, 'triton', 'grpc_service.proto'))) return here;
+  return fileURLToPath(new URL('../../src/serve/proto', import.meta.url));
 }
+
+/** The official protos, relative to protoDir(). */
+export const PROTO_FILES = {
+  kserve: 'kserve/open_inference_grpc.proto',
+  triton: 'triton/grpc_service.proto',
+  health: 'grpc/health/v1/health.proto',
+} as const;
 
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true };
 
-/** The service definition (also used by clients: tests, tools). */
+/** One of the vendored protos as a proto-loader package definition. */
+export function loadProto(which: keyof typeof PROTO_FILES): protoLoader.PackageDefinition {
+  const dir = protoDir();
+  return protoLoader.loadSync(join(dir, PROTO_FILES[which]), { ...PROTO_LOADER_OPTIONS, includeDirs: [join(dir, 'triton')] });
+}
+
+function serviceOf(definition: protoLoader.PackageDefinition, path: string): grpc.ServiceClientConstructor {
+  let node: unknown = grpc.loadPackageDefinition(definition);
+  for (const part of path.split('.')) node = (node as Record<string, unknown>)[part];
+  return node as grpc.ServiceClientConstructor;
+}
+
+/** The Open Inference Protocol's service from KServe's proto (a client for tests and tools). */
 export function loadInferenceService(): grpc.ServiceClientConstructor {
-  const definition = protoLoader.loadSync(protoPath(), PROTO_LOADER_OPTIONS);
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
-  return pkg.inference.GRPCInferenceService;
+  return serviceOf(loadProto('kserve'), 'inference.GRPCInferenceService');
+}
+
+/** Triton's GRPCInferenceService from Triton's grpc_service.proto (a client for tests and tools). */
+export function loadTritonService(): grpc.ServiceClientConstructor {
+  return serviceOf(loadProto('triton'), 'inference.GRPCInferenceService');
+}
+
+/** gRPC's health service (grpc.health.v1.Health). */
+export function loadHealthService(): grpc.ServiceClientConstructor {
+  return serviceOf(loadProto('health'), 'grpc.health.v1.Health');
+}
+
+/** The methods the Open Inference Protocol defines (served with KServe's messages). */
+const OIP_METHODS = ['ServerLive', 'ServerReady', 'ModelReady', 'ServerMetadata', 'ModelMetadata', 'ModelInfer'] as const;
+
+/** Every gRPC method the front end implements (the metrics' series start from these). */
+export const GRPC_SERVED_METHODS: readonly string[] = [...OIP_METHODS, 'ModelConfig', 'ModelStatistics', 'RepositoryIndex', 'Check', 'List'];
+
+/** Triton's service definition with KServe's messages for the methods the Open Inference Protocol defines. */
+function inferenceServiceDefinition(triton: protoLoader.PackageDefinition, kserve: protoLoader.PackageDefinition): grpc.ServiceDefinition {
+  const tritonService = serviceOf(triton, 'inference.GRPCInferenceService').service;
+  const kserveService = serviceOf(kserve, 'inference.GRPCInferenceService').service;
+  const merged: Record<string, grpc.MethodDefinition<unknown, unknown>> = { ...tritonService };
+  for (const m of OIP_METHODS) merged[m] = kserveService[m] as grpc.MethodDefinition<unknown, unknown>;
+  return merged as grpc.ServiceDefinition;
 }
 
 /** An InferParameter as proto-loader gives it (oneofs: true). */
@@ -155,11 +212,26 @@ function toGrpcResponse(result: InferResult): GrpcInferResponse {
   };
 }
 
+/** `ModelMetadataResponse.properties` (string values): abacus's own fields of the model's metadata. */
+export function metadataProperties(m: ModelMetadata): Record<string, string> {
+  const a = m.abacus;
+  return {
+    abacus_id: String(a.id),
+    qos_ms: String(a.qos_ms),
+    operators: String(a.operators.length),
+    dtype: a.dtype,
+    scale: a.scale ?? '',
+    dims: JSON.stringify(a.dims),
+  };
+}
+
 /** What the gRPC front end serves. */
 export interface GrpcApi {
   readonly core: InferenceCore;
   serverMetadata(): { name: string; version: string; extensions: string[] };
   ready(): boolean;
+  /** Told the final status of every call (method name, e.g. 'ModelInfer'; status code name, e.g. 'OK'). */
+  callEnded?(method: string, code: string): void;
 }
 
 export interface GrpcFront {
@@ -181,11 +253,57 @@ function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) =>
   };
 }
 
+const STATUS_NAME: ReadonlyMap<number, string> = new Map(Object.entries(grpc.status).filter((e): e is [string, number] => typeof e[1] === 'number').map(([k, v]) => [v, k]));
+
+/** Reports every call's final status once: the status sent, or (a call ended before any status: an expired deadline, a client gone) DEADLINE_EXCEEDED / CANCELLED. */
+function statusInterceptor(report: (method: string, code: string) => void): grpc.ServerInterceptor {
+  return (descriptor, call) => {
+    const method = descriptor.path.slice(descriptor.path.lastIndexOf('/') + 1);
+    let reported = false;
+    const once = (code: string): void => {
+      if (reported) return;
+      reported = true;
+      report(method, code);
+    };
+    return new grpc.ServerInterceptingCall(call, {
+      start: (next) => next({
+        onCancel: () => {
+          const deadline = call.getDeadline();
+          const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+          once(ms <= Date.now() ? 'DEADLINE_EXCEEDED' : 'CANCELLED');
+        },
+      }),
+      sendStatus: (status, next) => {
+        once(STATUS_NAME.get(status.code) ?? String(status.code));
+        next(status);
+      },
+    });
+  };
+}
+
+type ServingStatus = 'SERVING' | 'NOT_SERVING';
+
 /** Serve the protocol over gRPC on `host:port` (insecure: loopback and trusted networks). */
 export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes = 64 * 1024 * 1024): Promise<GrpcFront> {
-  const service = loadInferenceService().service;
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes });
-  server.addService(service, {
+  const triton = loadProto('triton');
+  const kserve = loadProto('kserve');
+  const health = loadProto('health');
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': maxMessageBytes,
+    ...(api.callEnded ? { interceptors: [statusInterceptor((m, c) => api.callEnded?.(m, c))] } : {}),
+  });
+  const inferenceName = 'inference.GRPCInferenceService';
+  const servingStatus = (service: string): ServingStatus => {
+    if (service !== '' && service !== inferenceName) throw new ProtocolError('not-found', `unknown service '${service}' (known: '', ${inferenceName})`);
+    return api.ready() ? 'SERVING' : 'NOT_SERVING';
+  };
+  server.addService(serviceOf(health, 'grpc.health.v1.Health').service, {
+    Check: unary((req: { service: string }) => ({ status: servingStatus(req.service) })),
+    List: unary(() => ({ statuses: { '': { status: servingStatus('') }, [inferenceName]: { status: servingStatus(inferenceName) } } })),
+  });
+  new ReflectionService({ ...triton, ...health }).addToServer(server);
+  server.addService(inferenceServiceDefinition(triton, kserve), {
     ServerLive: unary(() => ({ live: true })),
     ServerReady: unary(() => ({ ready: api.ready() })),
     ModelReady: unary((req: { name: string; version: string }) => {
@@ -195,11 +313,15 @@ export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes
     ServerMetadata: unary(() => api.serverMetadata()),
     ModelMetadata: unary((req: { name: string; version: string }) => {
       const m = api.core.metadata(req.name, req.version || undefined);
-      return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs };
+      return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs, properties: metadataProperties(m) };
     }),
+    ModelConfig: unary((req: { name: string; version: string }) => ({ config: api.core.config(req.name, req.version || undefined) })),
+    ModelStatistics: unary((req: { name: string; version: string }) => ({ model_stats: api.core.statistics(req.name, req.version || undefined) })),
+    RepositoryIndex: unary(() => ({ models: api.core.modelNames.map((name) => ({ name, version: '1', state: 'READY', reason: '' })) })),
     ModelInfer: unary(async (req: GrpcInferRequest, call: grpc.ServerUnaryCall<GrpcInferRequest, GrpcInferResponse>) => {
       let request: InferRequestIn;
       try {
+        api.core.model(req.model_name, req.model_version || undefined); // an unknown model is NOT_FOUND whatever the rest says
         request = fromGrpcRequest(req);
       } catch (err) {
         api.core.countInvalid(req.model_name);

@@ -7,20 +7,22 @@
  * | `GET /v2/health/live`, `GET /v2/health/ready` | 200, or 503 when not ready (starting, draining, a host down) |
  * | `GET /v2/models/{name}[/versions/{v}]` | model metadata: inputs, outputs, and abacus's operators and QoS |
  * | `GET /v2/models/{name}[/versions/{v}]/ready` | 200 / 503 |
+ * | `GET /v2/models/{name}[/versions/{v}]/config` | Triton's model configuration (src/serve/triton.ts) |
+ * | `GET /v2/models[/{name}[/versions/{v}]]/stats` | Triton's model statistics: `{"model_stats": [...]}` |
  * | `POST /v2/models/{name}[/versions/{v}]/infer` | inference (JSON tensors, or the binary tensor data extension) |
  * | `POST /v2/repository/index` | the served models |
  * | `GET /v2/abacus/status` | queue, predicted backlog, hosts (read by `abacus balance`) |
  * | `GET /metrics` | Prometheus metrics |
  *
- * Errors are JSON `{"error": "..."}`: 400 bad request, 404 unknown model or route, 405 wrong method,
+ * Errors are JSON `{"error": "..."}`: 400 bad request, 404 unknown model (whatever the body) or route, 405 wrong method,
  * 413 body too large, 429 rejected (cannot meet its QoS: admission control, the abandon rule, a full
  * queue), 503 not accepting or the query's host failed. The per-request QoS is the `qos_ms` request
  * parameter. The response's `parameters` hold the server-side timings.
  *
  * Binary tensor data: with header `Inference-Header-Content-Length: N`, the body is N bytes of JSON and
  * then the raw little-endian data of every input whose `parameters.binary_data_size` is set, in order.
- * Outputs asked for with `parameters.binary_data: true` (or the request parameter `binary_data_output`)
- * come back the same way.
+ * Outputs asked for with `parameters.binary_data: true` (or, for the outputs that do not say
+ * `binary_data: false`, the request parameter `binary_data_output: true`) come back the same way.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -160,7 +162,9 @@ export function parseInferBody(model: string, version: string | undefined, body:
     outputs = obj.outputs.map((raw: unknown, i: number) => {
       if (!isRecord(raw) || typeof raw.name !== 'string') throw new ProtocolError('bad-request', `outputs[${i}] needs a string 'name'`);
       if (raw.parameters !== undefined && !isRecord(raw.parameters)) throw new ProtocolError('bad-request', `output '${raw.name}': 'parameters' must be an object`);
-      return { name: raw.name, binary: (raw.parameters as Record<string, unknown> | undefined)?.binary_data === true };
+      const binary = (raw.parameters as Record<string, unknown> | undefined)?.binary_data;
+      if (binary !== undefined && typeof binary !== 'boolean') throw new ProtocolError('bad-request', `output '${raw.name}': binary_data must be true or false`);
+      return { name: raw.name, ...(binary !== undefined ? { binary } : {}) };
     });
   }
   return {
@@ -204,7 +208,8 @@ export type Route =
   | { kind: 'server' }
   | { kind: 'live' }
   | { kind: 'ready' }
-  | { kind: 'model'; model: string; version?: string; action: 'metadata' | 'ready' | 'infer' }
+  | { kind: 'model'; model: string; version?: string; action: 'metadata' | 'ready' | 'infer' | 'config' | 'stats' }
+  | { kind: 'stats' }
   | { kind: 'repository-index' }
   | { kind: 'status' }
   | { kind: 'metrics' }
@@ -223,6 +228,7 @@ export function routeOf(url: string): Route {
   if (joined === 'health/ready') return { kind: 'ready' };
   if (joined === 'repository/index') return { kind: 'repository-index' };
   if (joined === 'abacus/status') return { kind: 'status' };
+  if (joined === 'models/stats') return { kind: 'stats' };
   if (rest[0] !== 'models' || rest.length < 2) return { kind: 'none' };
   let model: string;
   try {
@@ -238,7 +244,8 @@ export function routeOf(url: string): Route {
     i = 4;
   }
   const tail = rest.slice(i);
-  const action = tail.length === 0 ? 'metadata' : tail.length === 1 && (tail[0] === 'ready' || tail[0] === 'infer') ? tail[0] : null;
+  const actions = ['ready', 'infer', 'config', 'stats'] as const;
+  const action = tail.length === 0 ? 'metadata' : tail.length === 1 ? (actions.find((a) => a === tail[0]) ?? null) : null;
   if (action === null) return { kind: 'none' };
   return { kind: 'model', model, ...(version !== undefined ? { version } : {}), action };
 }
@@ -351,6 +358,9 @@ async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, m
     case 'status':
       sendJson(res, 200, api.status());
       return;
+    case 'stats':
+      sendJson(res, 200, { model_stats: api.core.statistics() });
+      return;
     case 'metrics': {
       const m = await api.metrics();
       res.writeHead(200, { 'content-type': m.contentType });
@@ -360,6 +370,14 @@ async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, m
     case 'model': {
       if (route.action === 'metadata') {
         sendJson(res, 200, api.core.metadata(route.model, route.version));
+        return;
+      }
+      if (route.action === 'config') {
+        sendJson(res, 200, api.core.config(route.model, route.version));
+        return;
+      }
+      if (route.action === 'stats') {
+        sendJson(res, 200, { model_stats: api.core.statistics(route.model, route.version) });
         return;
       }
       if (route.action === 'ready') {
@@ -377,6 +395,7 @@ async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, m
 async function infer(api: HttpApi, model: string, version: string | undefined, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<void> {
   let request: InferRequestIn;
   try {
+    api.core.model(model, version); // an unknown model is a 404 whatever the body
     const body = await readBody(req, maxBodyBytes);
     request = parseInferBody(model, version, body, req.headers[BINARY_HEADER]);
   } catch (err) {

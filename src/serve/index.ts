@@ -4,7 +4,7 @@ export { OnlineServer, SERVER_NAME, SERVER_VERSION, type OnlineServerOptions, ty
 export { InferenceCore, MODEL_VERSION, type ServedModel, type ModelMetadata, type InferRequestIn, type InferResult, type InferTimings } from './service.js';
 export { ServerMetrics, type RequestOutcome } from './metrics.js';
 export { startHttpFront, parseHostPort, parseInferBody, encodeInferResult, routeOf, BINARY_HEADER, type HostPort, type HttpFront } from './http.js';
-export { startGrpcFront, loadInferenceService, protoPath, type GrpcFront } from './grpc.js';
+export { startGrpcFront, loadInferenceService, loadTritonService, loadHealthService, loadProto, protoDir, PROTO_FILES, PROTO_LOADER_OPTIONS, type GrpcFront } from './grpc.js';
 export { ProtocolError, decodeInputs, floatToHalf, type ProtocolErrorKind, type RawInput } from './tensors.js';
 export { Balancer, BALANCE_POLICIES, type BalancePolicy, type BalancerOptions } from './balance.js';
 export { runLoad, summarizeLoad, loadSteps, formatLoadCsv, type LoadRecord, type LoadSummary, type LoadStep, type LoadOutcome, type LoadOptions } from './load.js';

@@ -1,14 +1,16 @@
 /**
  * `abacus load`: an open-loop client for an Open Inference Protocol server (`abacus serve --listen`,
- * `abacus balance`, or any KServe v2 server). Requests are sent at the trace's times whatever the
- * replies do (Poisson at a rate, or a trace CSV), each with its QoS as the `qos_ms` parameter and its
- * input as binary tensor data (seeded random values). Every request is recorded:
+ * `abacus balance`, or any KServe v2 server), over HTTP/REST or gRPC (src/serve/transport.ts). Requests
+ * are sent at the trace's times whatever the replies do (Poisson at a rate, or a trace CSV), each with
+ * its QoS as the `qos_ms` parameter and its input as binary tensor data: seeded random values, or the
+ * entries of an input-data file (src/serve/inputdata.ts) in turn. Closed-loop concurrency and
+ * measurement windows are src/serve/perf.ts. Every request is recorded:
  *
  * - latency: from the request's *scheduled* send time to the end of its reply (the MLPerf definition: a
  *   client that falls behind its schedule is charged for it), on this process's monotonic clock;
- * - outcome: `ok` (200 within its QoS), `late` (200 beyond it), `rejected` (429: the server could not meet
- *   the QoS, at admission or later), `failed` (anything else: another status, a network error, no reply
- *   within the timeout).
+ * - outcome: `ok` (answered within its QoS), `late` (answered beyond it), `rejected` (429 /
+ *   RESOURCE_EXHAUSTED: the server could not meet the QoS, at admission or later), `failed` (anything
+ *   else: another status, a network error, no reply within the timeout).
  *
  * The summary has the shape of `abacus serve`'s (`summarizeRun`): rejected requests count as dropped,
  * so violations = (late + rejected + failed) / sent. `stepS` adds the same numbers per time step, each
@@ -20,8 +22,8 @@ import { errorMessage } from '../common/errors.js';
 import { Rng } from '../common/rng.js';
 import { mean, percentileSorted, sortedCopy } from '../common/stats.js';
 import { summarizeRun, type QueryLogRow, type RunSummary, type TraceQuery } from '../controller/index.js';
-import { httpCall, keepAliveAgent, urlFor, type RemoteModel } from './client.js';
-import { BINARY_HEADER } from './http.js';
+import type { RemoteModel } from './client.js';
+import { httpTransport, type InferPayload, type InferTransport } from './transport.js';
 
 export type LoadOutcome = 'ok' | 'late' | 'rejected' | 'failed';
 
@@ -38,8 +40,10 @@ export interface LoadRecord {
   /** finishMs - sentMs for answered (ok/late) requests, else null. */
   latencyMs: number | null;
   outcome: LoadOutcome;
-  /** HTTP status (0: no reply). */
+  /** HTTP status (0: no reply, or gRPC). */
   httpStatus: number;
+  /** gRPC status code (null: HTTP). */
+  grpcCode: number | null;
   /** The server's own timings (ok/late only). */
   serverTotalMs: number | null;
   serverQueueMs: number | null;
@@ -85,8 +89,12 @@ export type LoadSummary = Omit<RunSummary, ServerOnlyFields> & {
 };
 
 export interface LoadOptions {
-  /** Server base URL. */
+  /** Server base URL (HTTP), or the gRPC target as a URL (grpc://host:port) for the summary. */
   url: URL;
+  /** How requests go (default: HTTP/REST to `url`). */
+  transport?: InferTransport;
+  /** Input tensors by model, taken in turn (default: seeded random values of the query's shape). */
+  inputData?: ReadonlyMap<string, readonly InferPayload[]>;
   /** What to send, when (arrivalMs from the start), with which QoS. */
   trace: readonly TraceQuery[];
   /** Metadata of the models the trace uses. */
@@ -112,21 +120,18 @@ export interface LoadOptions {
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** Random input tensors for a (model, batch, seq), made once per shape. */
-class Payloads {
-  private readonly cache = new Map<string, { json: unknown[]; binary: Buffer; header: unknown[] }>();
+export class RandomPayloads {
+  private readonly cache = new Map<string, InferPayload>();
   constructor(private readonly models: ReadonlyMap<string, RemoteModel>, private readonly seed: number) {}
 
-  get(model: string, batch: number, seq: number): { json: unknown[]; binary: Buffer; header: unknown[] } {
+  get(model: string, batch: number, seq: number): InferPayload {
     const key = `${model}/${batch}/${seq}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const m = this.models.get(model);
     if (!m) throw new Error(`no metadata for model '${model}'`);
     const rng = new Rng(this.seed + this.cache.size * 7919);
-    const json: unknown[] = [];
-    const header: unknown[] = [];
-    const parts: Buffer[] = [];
-    for (const input of m.inputs) {
+    const tensors = m.inputs.map((input) => {
       const shape = input.shape.map((d, i) => {
         if (d >= 0) return d;
         const name = input.dims[i];
@@ -136,14 +141,62 @@ class Payloads {
       const data = new Float32Array(count);
       for (let i = 0; i < count; i++) data[i] = rng.next() * 2 - 1;
       if (input.datatype !== 'FP32') throw new Error(`model '${model}' input '${input.name}' is ${input.datatype}; the load client sends FP32`);
-      json.push({ name: input.name, shape, datatype: 'FP32', data: Array.from(data) });
-      header.push({ name: input.name, shape, datatype: 'FP32', parameters: { binary_data_size: data.byteLength } });
-      parts.push(Buffer.from(data.buffer));
-    }
-    const made = { json, binary: Buffer.concat(parts), header };
+      return { name: input.name, datatype: 'FP32', shape, bytes: Buffer.from(data.buffer), values: Array.from(data) };
+    });
+    const made = { batch, seq, tensors };
     this.cache.set(key, made);
     return made;
   }
+}
+
+/** What one request sends: the next input-data entry of its model, or random values of its shape. */
+export class PayloadSource {
+  private readonly random: RandomPayloads;
+  private readonly next = new Map<string, number>();
+  constructor(models: ReadonlyMap<string, RemoteModel>, seed: number, private readonly data?: ReadonlyMap<string, readonly InferPayload[]>) {
+    this.random = new RandomPayloads(models, seed);
+  }
+
+  get(model: string, batch: number, seq: number): InferPayload {
+    const list = this.data?.get(model);
+    if (!list || list.length === 0) return this.random.get(model, batch, seq);
+    const k = this.next.get(model) ?? 0;
+    this.next.set(model, k + 1);
+    return list[k % list.length] as InferPayload;
+  }
+}
+
+/** Send one request and record it: latency from its scheduled time (`q.arrivalMs` after t0) to the end of its reply. */
+export async function sendRecorded(transport: InferTransport, payloads: PayloadSource, models: ReadonlyMap<string, RemoteModel>, q: TraceQuery, t0: number, timeoutMs: number): Promise<LoadRecord> {
+  const record: LoadRecord = {
+    id: q.id, model: q.model, batch: q.batch, seq: q.seq, qosMs: q.qosMs, sentMs: round3(q.arrivalMs), finishMs: 0, latencyMs: null,
+    outcome: 'failed', httpStatus: 0, grpcCode: null, serverTotalMs: null, serverQueueMs: null, error: null,
+  };
+  try {
+    const payload = payloads.get(q.model, q.batch, q.seq);
+    record.batch = payload.batch;
+    record.seq = payload.seq;
+    const outputs = models.get(q.model)?.outputs.map((o) => o.name) ?? [];
+    const reply = await transport.infer(q.model, q.id, q.qosMs, payload, outputs, timeoutMs);
+    const end = performance.now() - t0;
+    record.finishMs = round3(end);
+    if (transport.protocol === 'grpc') record.grpcCode = reply.status;
+    else record.httpStatus = reply.status;
+    if (reply.outcome === 'answered') {
+      record.latencyMs = round3(end - q.arrivalMs);
+      record.outcome = record.latencyMs <= q.qosMs ? 'ok' : 'late';
+      record.serverTotalMs = reply.serverTotalMs;
+      record.serverQueueMs = reply.serverQueueMs;
+    } else {
+      record.outcome = reply.outcome;
+      record.error = reply.error;
+    }
+  } catch (err) {
+    record.finishMs = round3(performance.now() - t0);
+    record.outcome = 'failed';
+    record.error = errorMessage(err);
+  }
+  return record;
 }
 
 function sleepUntil(t0: number, atMs: number): Promise<void> {
@@ -155,76 +208,40 @@ function sleepUntil(t0: number, atMs: number): Promise<void> {
 export async function runLoad(options: LoadOptions): Promise<{ records: LoadRecord[]; summary: LoadSummary }> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxInFlight = options.maxInFlight ?? 2048;
-  const agent = options.agent ?? keepAliveAgent(Math.min(maxInFlight, 1024));
-  const payloads = new Payloads(options.models, options.seed ?? 0);
+  const transport = options.transport ?? httpTransport(options.url, { jsonTensors: options.jsonTensors === true, maxSockets: Math.min(maxInFlight, 1024), ...(options.agent ? { agent: options.agent } : {}) });
+  const payloads = new PayloadSource(options.models, options.seed ?? 0, options.inputData);
   const trace = [...options.trace].sort((a, b) => a.arrivalMs - b.arrivalMs);
   const records: LoadRecord[] = [];
   const inFlight = new Set<Promise<void>>();
   let done = 0;
   const t0 = performance.now();
   const send = async (q: TraceQuery): Promise<void> => {
-    const record: LoadRecord = {
-      id: q.id, model: q.model, batch: q.batch, seq: q.seq, qosMs: q.qosMs, sentMs: round3(q.arrivalMs), finishMs: 0, latencyMs: null,
-      outcome: 'failed', httpStatus: 0, serverTotalMs: null, serverQueueMs: null, error: null,
-    };
-    records.push(record);
     try {
-      const p = payloads.get(q.model, q.batch, q.seq);
-      let body: Buffer;
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      const outputs = options.models.get(q.model)?.outputs.map((o) => ({ name: o.name, parameters: { binary_data: true } })) ?? [];
-      if (options.jsonTensors) {
-        body = Buffer.from(JSON.stringify({ id: q.id, parameters: { qos_ms: q.qosMs }, inputs: p.json, outputs }));
-      } else {
-        const head = Buffer.from(JSON.stringify({ id: q.id, parameters: { qos_ms: q.qosMs }, inputs: p.header, outputs }));
-        headers[BINARY_HEADER] = String(head.length);
-        headers['content-type'] = 'application/octet-stream';
-        body = Buffer.concat([head, p.binary]);
-      }
-      const reply = await httpCall(urlFor(options.url, `/v2/models/${encodeURIComponent(q.model)}/infer`), { method: 'POST', headers, body, timeoutMs, agent });
-      const end = performance.now() - t0;
-      record.finishMs = round3(end);
-      record.httpStatus = reply.status;
-      if (reply.status === 200) {
-        const jsonLength = Number(reply.headers[BINARY_HEADER] ?? reply.body.length);
-        const parsed = JSON.parse(reply.body.subarray(0, jsonLength).toString('utf8')) as { parameters?: { total_ms?: number; queue_ms?: number } };
-        record.latencyMs = round3(end - q.arrivalMs);
-        record.outcome = record.latencyMs <= q.qosMs ? 'ok' : 'late';
-        record.serverTotalMs = typeof parsed.parameters?.total_ms === 'number' ? parsed.parameters.total_ms : null;
-        record.serverQueueMs = typeof parsed.parameters?.queue_ms === 'number' ? parsed.parameters.queue_ms : null;
-      } else {
-        record.outcome = reply.status === 429 ? 'rejected' : 'failed';
-        try {
-          const e = JSON.parse(reply.body.toString('utf8')) as { error?: unknown };
-          record.error = typeof e.error === 'string' ? e.error : `status ${reply.status}`;
-        } catch {
-          record.error = `status ${reply.status}`;
-        }
-      }
-    } catch (err) {
-      record.finishMs = round3(performance.now() - t0);
-      record.outcome = 'failed';
-      record.error = errorMessage(err);
+      records.push(await sendRecorded(transport, payloads, options.models, q, t0, timeoutMs));
     } finally {
       done++;
       options.onProgress?.(done, trace.length);
     }
   };
-  for (const q of trace) {
-    await sleepUntil(t0, q.arrivalMs);
-    if (inFlight.size >= maxInFlight) {
-      records.push({
-        id: q.id, model: q.model, batch: q.batch, seq: q.seq, qosMs: q.qosMs, sentMs: round3(q.arrivalMs), finishMs: round3(performance.now() - t0), latencyMs: null,
-        outcome: 'failed', httpStatus: 0, serverTotalMs: null, serverQueueMs: null, error: `client limit: ${maxInFlight} requests already in flight`,
-      });
-      done++;
-      continue;
+  try {
+    for (const q of trace) {
+      await sleepUntil(t0, q.arrivalMs);
+      if (inFlight.size >= maxInFlight) {
+        records.push({
+          id: q.id, model: q.model, batch: q.batch, seq: q.seq, qosMs: q.qosMs, sentMs: round3(q.arrivalMs), finishMs: round3(performance.now() - t0), latencyMs: null,
+          outcome: 'failed', httpStatus: 0, grpcCode: null, serverTotalMs: null, serverQueueMs: null, error: `client limit: ${maxInFlight} requests already in flight`,
+        });
+        done++;
+        options.onProgress?.(done, trace.length);
+        continue;
+      }
+      const p = send(q).finally(() => inFlight.delete(p));
+      inFlight.add(p);
     }
-    const p = send(q).finally(() => inFlight.delete(p));
-    inFlight.add(p);
+    await Promise.all([...inFlight]);
+  } finally {
+    if (!options.transport) transport.close();
   }
-  await Promise.all([...inFlight]);
-  if (!options.agent) agent.destroy();
   records.sort((a, b) => a.sentMs - b.sentMs || (a.id < b.id ? -1 : 1));
   return { records, summary: summarizeLoad(records, options) };
 }
@@ -303,9 +320,9 @@ export function loadSteps(records: readonly LoadRecord[], stepS: number): LoadSt
 /** CSV of the per-request records. */
 export function formatLoadCsv(records: readonly LoadRecord[]): string {
   const cell = (v: string | number | null): string => (v === null ? '' : typeof v === 'string' ? `"${v.replace(/"/g, '""')}"` : String(v));
-  const lines = ['id,model,batch,seq,qos_ms,sent_ms,finish_ms,latency_ms,outcome,http_status,server_total_ms,server_queue_ms,error'];
+  const lines = ['id,model,batch,seq,qos_ms,sent_ms,finish_ms,latency_ms,outcome,http_status,server_total_ms,server_queue_ms,error,grpc_code'];
   for (const r of records) {
-    lines.push([r.id, r.model, r.batch, r.seq, r.qosMs, r.sentMs, r.finishMs, r.latencyMs, r.outcome, r.httpStatus, r.serverTotalMs, r.serverQueueMs, r.error].map(cell).join(','));
+    lines.push([r.id, r.model, r.batch, r.seq, r.qosMs, r.sentMs, r.finishMs, r.latencyMs, r.outcome, r.httpStatus, r.serverTotalMs, r.serverQueueMs, r.error, r.grpcCode].map(cell).join(','));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -13,12 +13,27 @@
  * - `abacus_group_duration_seconds`: measured launch-to-barrier time of groups;
  *   `abacus_group_prediction_error_ratio`: |predicted - measured| / measured per group, and
  *   `abacus_group_predicted_seconds_total` / `abacus_group_measured_seconds_total` (same groups);
- * - `abacus_host_restarts_total{model}`.
+ * - `abacus_host_restarts_total{model}`;
+ * - `abacus_grpc_server_handled_total{grpc_method,grpc_code}`: every gRPC call by its final status,
+ *   also calls that end before their handler runs (a deadline that expires while the request arrives);
+ * - `abacus_build_info{version,commit,node,onnxruntime}`: 1.
+ *
+ * The series of every served model (and of `_unknown`) and every outcome exist at 0 from the start, so
+ * that rates and absent-series alerts work before the first request; the gRPC series of every method the
+ * server implements exist at 0 with code OK.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { gitCommit, libraryVersions } from '../common/provenance.js';
 import type { GroupLogRow, OnlineStatus, QueryLogRow, RunLogSink } from '../controller/index.js';
 
-export type RequestOutcome = 'ok' | 'late' | 'dropped' | 'rejected' | 'failed' | 'cancelled' | 'invalid' | 'unavailable';
+export const REQUEST_OUTCOMES = ['ok', 'late', 'dropped', 'rejected', 'failed', 'cancelled', 'invalid', 'unavailable'] as const;
+export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];
+
+/** What the series start from: the served models, the gRPC methods served (none: no gRPC). */
+export interface MetricsSeries {
+  models: readonly string[];
+  grpcMethods?: readonly string[];
+}
 
 /** The model label of requests for a model the server does not serve (keeps label values bounded). */
 export const UNKNOWN_MODEL_LABEL = '_unknown';
@@ -37,8 +52,9 @@ export class ServerMetrics {
   private readonly predictedTotal: Counter<string>;
   private readonly measuredTotal: Counter<string>;
   private readonly restarts: Counter<'model'>;
+  private readonly grpcHandled: Counter<'grpc_method' | 'grpc_code'>;
 
-  constructor(status: () => OnlineStatus | null) {
+  constructor(status: () => OnlineStatus | null, series: MetricsSeries = { models: [] }) {
     const registers = [this.registry];
     this.requests = new Counter({ name: 'abacus_requests_total', help: 'Inference requests by model and outcome', labelNames: ['model', 'outcome'], registers });
     this.duration = new Histogram({ name: 'abacus_request_duration_seconds', help: 'Server-side latency of completed requests (arrival to finish)', labelNames: ['model'], buckets: LATENCY_BUCKETS_S, registers });
@@ -49,6 +65,18 @@ export class ServerMetrics {
     this.predictedTotal = new Counter({ name: 'abacus_group_predicted_seconds_total', help: 'Predicted time of the groups with a prediction', registers });
     this.measuredTotal = new Counter({ name: 'abacus_group_measured_seconds_total', help: 'Measured time of the groups with a prediction', registers });
     this.restarts = new Counter({ name: 'abacus_host_restarts_total', help: 'Service hosts restarted after they died', labelNames: ['model'], registers });
+    this.grpcHandled = new Counter({ name: 'abacus_grpc_server_handled_total', help: 'gRPC calls by method and final status code', labelNames: ['grpc_method', 'grpc_code'], registers });
+    const versions = libraryVersions();
+    new Gauge({ name: 'abacus_build_info', help: 'The running abacus: version, git commit, Node and onnxruntime versions (value 1)', labelNames: ['version', 'commit', 'node', 'onnxruntime'], registers })
+      .set({ version: versions.abacus ?? 'unknown', commit: gitCommit() ?? 'unknown', node: versions.node ?? 'unknown', onnxruntime: versions['onnxruntime-node'] ?? 'unknown' }, 1);
+    for (const model of [...series.models, UNKNOWN_MODEL_LABEL]) {
+      for (const outcome of REQUEST_OUTCOMES) this.requests.inc({ model, outcome }, 0);
+    }
+    for (const model of series.models) {
+      for (const h of [this.duration, this.queue, this.compute]) h.zero({ model });
+      this.restarts.inc({ model }, 0);
+    }
+    for (const method of series.grpcMethods ?? []) this.grpcHandled.inc({ grpc_method: method, grpc_code: 'OK' }, 0);
     new Gauge({
       name: 'abacus_queue_depth',
       help: 'Outstanding requests (issued or waiting to be issued, not finished)',
@@ -83,6 +111,11 @@ export class ServerMetrics {
       this.queue.observe({ model: row.model }, (row.startMs - row.arrivalMs) / 1000);
       this.compute.observe({ model: row.model }, (row.finishMs - row.startMs) / 1000);
     }
+  }
+
+  /** A gRPC call's final status (method name, status code name). */
+  grpcCall(method: string, code: string): void {
+    this.grpcHandled.inc({ grpc_method: method, grpc_code: code });
   }
 
   restart(model: string): void {

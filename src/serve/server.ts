@@ -17,11 +17,12 @@ import { startServices } from './run.js';
 import { ServerMetrics } from './metrics.js';
 import { InferenceCore, type ServedModel } from './service.js';
 import { startHttpFront, type HostPort, type HttpFront } from './http.js';
-import { startGrpcFront, type GrpcFront } from './grpc.js';
+import { GRPC_SERVED_METHODS, startGrpcFront, type GrpcFront } from './grpc.js';
 
 export const SERVER_NAME = 'abacus';
 export const SERVER_VERSION = '0.1.0';
-export const SERVER_EXTENSIONS = ['binary_tensor_data', 'abacus_status'];
+/** The protocol extensions served (KServe's and Triton's names): every one has its routes on HTTP and gRPC. */
+export const SERVER_EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'parameters', 'abacus_status'];
 
 export interface OnlineServerOptions {
   models: Array<{ manifest: Manifest; dir: string }>;
@@ -103,7 +104,10 @@ export class OnlineServer {
         ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
         ...(options.predictAdmission !== undefined ? { predictAdmission: options.predictAdmission } : {}),
       });
-      const metrics = new ServerMetrics(() => queue.status());
+      const metrics = new ServerMetrics(() => queue.status(), {
+        models: options.models.map((m) => m.manifest.name),
+        ...(options.grpc ? { grpcMethods: GRPC_SERVED_METHODS } : {}),
+      });
       const runner = new ExecutorRunner(executor, {
         restartDeadHosts: true,
         onRestart: (service, error) => {
@@ -131,13 +135,14 @@ export class OnlineServer {
         queue.failOutstanding(`the serving loop stopped: ${errorMessage(err)}`);
         say(`the serving loop failed: ${errorMessage(err)}`);
       });
-      const core = new InferenceCore(served, queue, metrics, options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {});
+      const core = new InferenceCore(served, queue, metrics, { gpu: options.ep !== 'cpu', ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}) });
       const api = {
         core,
         serverMetadata: () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: SERVER_EXTENSIONS }),
         ready: () => state.server?.ready() ?? false,
         status: () => state.server?.status() ?? null,
         metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
+        callEnded: (method: string, code: string) => metrics.grpcCall(method, code),
       };
       let http: HttpFront | null = null;
       let grpcFront: GrpcFront | null = null;

@@ -8,6 +8,7 @@ import { errorMessage } from '../common/errors.js';
 import type { OnlineOutcome, OnlineQueue, QueryLogRow } from '../controller/index.js';
 import { decodeInputs, datatypeOf, protocolShape, ProtocolError, type Datatype, type RawInput } from './tensors.js';
 import { UNKNOWN_MODEL_LABEL, type RequestOutcome, type ServerMetrics } from './metrics.js';
+import { ModelStatisticsRecorder, modelConfigOf, type ModelConfig, type ModelStatistics } from './triton.js';
 
 /** The only model version the server has. */
 export const MODEL_VERSION = '1';
@@ -45,7 +46,8 @@ export interface ModelMetadata {
 
 export interface RequestedOutput {
   name: string;
-  binary: boolean;
+  /** As binary data (true), as JSON (false), or as the request's `binary_data_output` says (absent). */
+  binary?: boolean;
 }
 
 /** An inference request as a front end parsed it; tensor data not yet decoded. */
@@ -92,17 +94,27 @@ export interface InferResult {
 export interface InferenceCoreOptions {
   /** Largest batch dim accepted (default 1024). */
   maxBatch?: number;
+  /** The services run on a GPU (the model configuration's instance kind). */
+  gpu?: boolean;
 }
+
+const nsSince = (t0: bigint): number => Number(process.hrtime.bigint() - t0);
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 export class InferenceCore {
   private readonly models = new Map<string, ServedModel>();
   private readonly maxBatch: number;
+  private readonly gpu: boolean;
+  private readonly stats = new Map<string, ModelStatisticsRecorder>();
 
   constructor(models: readonly ServedModel[], private readonly queue: OnlineQueue, private readonly metrics: ServerMetrics, options: InferenceCoreOptions = {}) {
-    for (const m of models) this.models.set(m.manifest.name, m);
+    for (const m of models) {
+      this.models.set(m.manifest.name, m);
+      this.stats.set(m.manifest.name, new ModelStatisticsRecorder(m.manifest.name, MODEL_VERSION));
+    }
     this.maxBatch = options.maxBatch ?? 1024;
+    this.gpu = options.gpu ?? false;
   }
 
   get modelNames(): string[] {
@@ -127,14 +139,27 @@ export class InferenceCore {
     this.metrics.request(this.modelLabel(model), 'invalid');
   }
 
+  /** Triton's model configuration of a served model. */
+  config(name: string, version?: string): ModelConfig {
+    const { manifest, qosMs } = this.model(name, version);
+    return modelConfigOf(manifest, this.maxBatch, this.gpu, qosMs);
+  }
+
+  /** Triton's model statistics: of one model (`name` given) or of every served model. */
+  statistics(name?: string, version?: string): ModelStatistics[] {
+    if (name === undefined || name === '') return [...this.stats.values()].map((s) => s.snapshot());
+    this.model(name, version);
+    return [(this.stats.get(name) as ModelStatisticsRecorder).snapshot()];
+  }
+
   metadata(name: string, version?: string): ModelMetadata {
     const { manifest, qosMs } = this.model(name, version);
     return {
       name: manifest.name,
       versions: [MODEL_VERSION],
       platform: 'onnxruntime_onnx',
-      inputs: manifest.inputs.map((t) => ({ name: t.name, datatype: datatypeOf(t), shape: protocolShape(t) })),
-      outputs: manifest.outputs.map((t) => ({ name: t.name, datatype: 'FP32', shape: protocolShape(t) })),
+      inputs: manifest.inputs.map((t) => ({ name: t.name, datatype: datatypeOf(t), shape: protocolShape(t, manifest.reference) })),
+      outputs: manifest.outputs.map((t) => ({ name: t.name, datatype: 'FP32', shape: protocolShape(t, manifest.reference) })),
       abacus: {
         id: manifest.id,
         qos_ms: qosMs,
@@ -152,6 +177,16 @@ export class InferenceCore {
    * that is not accepting or whose host failed (unavailable), and a client that went away (failed).
    */
   async infer(req: InferRequestIn, signal?: AbortSignal): Promise<InferResult> {
+    const t0 = process.hrtime.bigint();
+    try {
+      return await this.inferTimed(req, t0, signal);
+    } catch (err) {
+      this.stats.get(req.model)?.failed(nsSince(t0));
+      throw err;
+    }
+  }
+
+  private async inferTimed(req: InferRequestIn, t0: bigint, signal?: AbortSignal): Promise<InferResult> {
     let served: ServedModel;
     let decoded: ReturnType<typeof decodeInputs>;
     let qosMs: number;
@@ -170,6 +205,7 @@ export class InferenceCore {
       throw err instanceof ProtocolError ? err : new ProtocolError('bad-request', errorMessage(err));
     }
     const manifest = served.manifest;
+    const inputNs = nsSince(t0);
     let outcome: OnlineOutcome;
     try {
       outcome = await this.queue.submit({ model: manifest.name, batch: decoded.batch, seq: decoded.seq, qosMs, inputs: decoded.tensors, returnOutput: true, ...(signal ? { signal } : {}) });
@@ -177,7 +213,21 @@ export class InferenceCore {
       this.metrics.request(manifest.name, 'invalid');
       throw new ProtocolError('bad-request', errorMessage(err));
     }
-    return this.answer(req, manifest, qosMs, outcome);
+    const t1 = process.hrtime.bigint();
+    const result = this.answer(req, manifest, qosMs, outcome);
+    const row = outcome.status === 'ok' || outcome.status === 'late' ? outcome.row : null;
+    if (row) {
+      const start = row.startMs ?? row.arrivalMs;
+      this.stats.get(manifest.name)?.completed({
+        batch: decoded.batch,
+        totalNs: nsSince(t0),
+        queueNs: (start - row.arrivalMs) * 1e6,
+        inputNs,
+        inferNs: ((row.finishMs ?? start) - start) * 1e6,
+        outputNs: nsSince(t1),
+      });
+    }
+    return result;
   }
 
   private qosOf(parameters: Readonly<Record<string, unknown>>, fallbackMs: number): number {
@@ -213,12 +263,12 @@ export class InferenceCore {
         const data = output.data instanceof Float32Array ? output.data : Float32Array.from(output.data);
         const spec = manifest.outputs[0];
         const name = spec?.name ?? 'output';
-        const wanted = req.outputs ?? [{ name, binary: false }];
+        const wanted: RequestedOutput[] = req.outputs ?? [{ name }];
         return {
           model: manifest.name,
           version: MODEL_VERSION,
           ...(req.id !== undefined ? { id: req.id } : {}),
-          outputs: wanted.filter((o) => o.name === name).map((o) => ({ name, datatype: 'FP32' as const, shape: [...output.dims], data, binary: o.binary || req.binaryOutput === true })),
+          outputs: wanted.filter((o) => o.name === name).map((o) => ({ name, datatype: 'FP32' as const, shape: [...output.dims], data, binary: o.binary ?? req.binaryOutput === true })),
           timings: timingsOf(outcome.row, outcome.status, qosMs),
         };
       }

@@ -41,9 +41,9 @@ export function elementBytes(datatype: Datatype): number {
   return datatype === 'FP32' ? 4 : 2;
 }
 
-/** Protocol shape of a manifest tensor: symbolic dims are -1. */
-export function protocolShape(t: ManifestTensor): number[] {
-  return t.shape.map((d) => (typeof d === 'number' ? d : -1));
+/** Protocol shape of a manifest tensor: batch, seq and derived symbolic dims are -1; a symbol with a value in `reference` (bound at serve time) is that value. */
+export function protocolShape(t: ManifestTensor, reference: Readonly<Record<string, number>> = {}): number[] {
+  return t.shape.map((d) => (typeof d === 'number' ? d : d !== 'batch' && d !== 'seq' && reference[d] !== undefined ? reference[d] : -1));
 }
 
 /** A request's input tensor before its data is decoded. */
@@ -122,8 +122,9 @@ function isShape(value: unknown): value is number[] {
 
 /**
  * Check a request's inputs against the model: every manifest input exactly once, the datatype, the rank
- * and fixed dims, one consistent value per symbolic dim (`batch`, `seq`), and the data size; decode the
- * data. `maxBatch` bounds the batch dim.
+ * and fixed dims, one consistent value per symbolic dim (`batch`, `seq`; any other symbol, as a split
+ * model's image height, must be its reference value), and the data size; decode the data. `maxBatch`
+ * bounds the batch dim.
  */
 export function decodeInputs(manifest: Manifest, inputs: readonly RawInput[], maxBatch: number): DecodedInputs {
   const byName = new Map<string, RawInput>();
@@ -157,6 +158,9 @@ export function decodeInputs(manifest: Manifest, inputs: readonly RawInput[], ma
       }
       const seen = symbols.get(dim);
       if (seen !== undefined && seen !== got) throw new ProtocolError('bad-request', `${where}: dim ${i} ('${dim}') is ${got}, but another input gives ${seen}`);
+      // only batch and seq vary per query; every other symbol is bound to the value the model was split and profiled at
+      const bound = dim === 'batch' || dim === 'seq' ? undefined : manifest.reference[dim];
+      if (bound !== undefined && got !== bound) throw new ProtocolError('bad-request', `${where}: dim ${i} ('${dim}') must be ${bound}, got ${got}: the server runs model '${manifest.name}' at ${dim}=${bound} (split it with --dim ${dim}=N for another size)`);
       symbols.set(dim, got);
     });
     const count = input.shape.reduce((a, b) => a * b, 1);

@@ -8,8 +8,11 @@
  * external data), floating nodes (constants, weight copies, side-input arithmetic) go first, outside
  * every operator, nodes that do not reach the output are dropped, and each operator boundary gets
  * value_info with symbolic dims. Those dims come from two probe
- * runs with different values for each symbolic input dim: a dim that follows an input symbol gets its
- * name, a dim that does not change stays a number, any other dim gets a fresh name (`split_dim0`, ...).
+ * runs with different values for each symbolic input dim (the second at batch + 1 and every other symbol
+ * at a whole multiple of its reference: 2·ref, 3·ref, ... so sizes that must be multiples of 32 stay
+ * so): a dim that follows an input symbol gets its name, a dim that does not change stays a number, any
+ * other dim gets a fresh name (`split_dim0`, ...). Weights count as parameters whether they are
+ * initializers or the (non-scalar) values of `Constant` nodes (some exporters write them that way).
  *
  * Operators: every valid cut by default, or `operators: N` consecutive pieces merged so that the largest
  * operator's FLOPs (at the reference shape) are as small as possible. A graph without a valid cut is an
@@ -18,7 +21,7 @@
  * end, so an error leaves nothing behind. With `verify`, a chain that differs from the whole model by more
  * than the tolerance is an Error (a bug, not the input's fault) and nothing is written either.
  */
-import { existsSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import type * as ort from 'onnxruntime-node';
@@ -50,7 +53,7 @@ export interface SplitOptions {
   verifyTolerance?: number;
   /** Model name in the manifest (default: the file's base name). */
   name?: string;
-  /** Model id (default 7; ids 0-6 are the zoo's). */
+  /** Model id (ids 0-6 are the zoo's; default `defaultSplitId(outDir)`: the id of the model it replaces, else the next free one in its models folder). */
   id?: number;
   /** The graph input that flows through the operators (default: the first input that is not a weight). */
   activationInput?: string;
@@ -101,16 +104,44 @@ export interface SplitResult {
   manifest: Manifest;
 }
 
-export const SPLIT_DEFAULT_ID = 7;
 /** Zoo ids are 0..6: models a user brings get ids from here up. */
 export const SPLIT_FIRST_ID = 7;
+
+function manifestId(dir: string): number | null {
+  try {
+    const id = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { id?: unknown }).id;
+    return typeof id === 'number' && Number.isInteger(id) ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The id a split model written to `outDir` gets when none is given: the id of the split model it replaces
+ * there, else one above every id in its models folder (the parent of `outDir`), at least SPLIT_FIRST_ID,
+ * so two split models in one folder never share an id.
+ */
+export function defaultSplitId(outDir: string): number {
+  const own = manifestId(outDir);
+  if (own !== null && own >= SPLIT_FIRST_ID) return own;
+  const parent = dirname(resolve(outDir));
+  let next = SPLIT_FIRST_ID;
+  if (existsSync(parent)) {
+    for (const entry of readdirSync(parent, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const id = manifestId(join(parent, entry.name));
+      if (id !== null && id >= next) next = id + 1;
+    }
+  }
+  return next;
+}
 
 const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE, DataType.BFLOAT16]);
 
 export async function splitModel(path: string, options: SplitOptions): Promise<SplitResult> {
   const label = path;
   const outDir = resolve(options.outDir);
-  const id = options.id ?? SPLIT_DEFAULT_ID;
+  const id = options.id ?? defaultSplitId(outDir);
   if (!Number.isInteger(id) || id < SPLIT_FIRST_ID) throw new InputError(`${label}: model id ${id} is not allowed (ids 0-6 are the zoo's; use ${SPLIT_FIRST_ID} or more)`);
   const name = options.name ?? defaultName(path);
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new InputError(`${label}: model name '${name}' is not allowed (letters, digits, '_', '.', '-')`);
@@ -129,8 +160,9 @@ export async function splitModel(path: string, options: SplitOptions): Promise<S
   } else if (found.cuts.length === 0) {
     throw new InputError(`${label}: the graph has no valid cut point (no place where exactly one activation tensor is live); pass --operators 1 to keep it as one operator`);
   }
-  const inputs = describeInputs(graph.input, found, label);
-  const symbols = symbolValues(inputs, found.activationInput, options.dims ?? {}, label);
+  const { inputs, renamed } = describeInputs(graph.input, found, label);
+  const givenDims = Object.fromEntries(Object.entries(options.dims ?? {}).map(([k, v]) => [renamed[k] ?? k, v]));
+  const symbols = symbolValues(inputs, found.activationInput, givenDims, label);
 
   cleanDeadStaging(outDir);
   const createdParents = missingAncestors(dirname(outDir));
@@ -155,6 +187,17 @@ export async function splitModel(path: string, options: SplitOptions): Promise<S
       }
     } finally {
       weights.close();
+    }
+    // weights held in Constant nodes (the exporter's choice) are parameters too; a scalar (rank 0) is an
+    // arithmetic literal (x * 0.5), not a weight
+    const constantParams = new Map<string, number>();
+    for (const n of keptNodes) {
+      const value = n.opType === 'Constant' && n.domain === '' ? n.attribute.find((a) => a.name === 'value')?.t : undefined;
+      if (!value || !FLOAT_TYPES.has(value.dataType) || value.dims.length === 0 || n.output[0] === undefined) continue;
+      const count = tensorElementCount(value);
+      constantParams.set(n.output[0], count);
+      floatElements += count;
+      if (value.dataType === DataType.FLOAT16 || value.dataType === DataType.BFLOAT16) halfElements += count;
     }
 
     const produced = new Set(keptNodes.flatMap((n) => n.output.filter((o) => o !== '')));
@@ -217,7 +260,7 @@ export async function splitModel(path: string, options: SplitOptions): Promise<S
     const graphOut = model.graph!;
     const producerOf = new Map<string, number>();
     graphOut.node.forEach((n, i) => n.output.forEach((o) => o && producerOf.set(o, i)));
-    const paramOf = new Map(initializers.filter((t) => FLOAT_TYPES.has(t.dataType)).map((t) => [t.name, tensorElementCount(t)]));
+    const paramOf = new Map([...initializers.filter((t) => FLOAT_TYPES.has(t.dataType)).map((t): [string, number] => [t.name, tensorElementCount(t)]), ...constantParams]);
     const operators: OperatorDraft[] = starts.map((s, k) => {
       const first = found.floating + bounds[s]!;
       const last = found.floating + bounds[k + 1 < starts.length ? starts[k + 1]! : pieces]!;
@@ -342,8 +385,13 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** The graph inputs (weights excluded) with their roles; unnamed dims get symbol names. */
-function describeInputs(declared: readonly ValueInfoProto[], found: GraphCuts, label: string): ManifestTensor[] {
+/**
+ * The graph inputs (weights excluded) with their roles; unnamed dims get symbol names, and the
+ * activation's first symbolic dim is named `batch` whatever the exporter called it (tf2onnx's `unk__612`,
+ * PyTorch's `batch_size` or `s0`): the server and the predictor know the batch by that name. `renamed`
+ * maps the file's name to `batch`.
+ */
+function describeInputs(declared: readonly ValueInfoProto[], found: GraphCuts, label: string): { inputs: ManifestTensor[]; renamed: Record<string, string> } {
   const names = [found.activationInput, ...found.sideInputs];
   const byName = new Map(declared.map((v) => [v.name, v]));
   const used = new Set<string>();
@@ -357,7 +405,7 @@ function describeInputs(declared: readonly ValueInfoProto[], found: GraphCuts, l
     used.add(sym);
     return sym;
   };
-  return names.map((name) => {
+  const inputs = names.map((name): ManifestTensor => {
     const v = byName.get(name)!;
     if (v.type?.value.case !== 'tensorType') throw new InputError(`${label}: input '${name}' is not a tensor (abacus split handles tensor inputs)`);
     const t = tensorTypeOf(v);
@@ -369,13 +417,22 @@ function describeInputs(declared: readonly ValueInfoProto[], found: GraphCuts, l
     });
     return { name, dtype: t.dtype, shape, role: name === found.activationInput ? 'activation' : 'side' };
   });
+  const first = inputs[0]?.shape[0];
+  const renamed: Record<string, string> = {};
+  if (typeof first === 'string' && first !== 'batch' && !inputs.some((i) => i.shape.includes('batch'))) {
+    renamed[first] = 'batch';
+    for (const i of inputs) i.shape = i.shape.map((d) => (d === first ? 'batch' : d));
+  }
+  return { inputs, renamed };
 }
 
 interface SymbolValues {
   /** Symbols of the inputs in order of first appearance. */
   names: string[];
+  /** The activation's batch symbol (its first dim), if it has one. */
+  batch: string | null;
   reference: Record<string, number>;
-  /** Values for the second probe run: batch + 1, any other symbol 2·ref + 1 + 2k (distinct pairs). */
+  /** Values for the second probe run: batch + 1, the k-th other symbol (2 + k)·ref (distinct pairs, multiples kept). */
   alternate: Record<string, number>;
   /** Symbols the model cannot change from their reference value (see `alternateRun`). */
   pinned: string[];
@@ -396,16 +453,17 @@ function symbolValues(inputs: readonly ManifestTensor[], activation: string, giv
   for (const s of names) {
     const ref = given[s] ?? (s === batch ? 1 : 8);
     reference[s] = ref;
-    alternate[s] = s === batch ? ref + 1 : 2 * ref + 1 + 2 * k++;
+    alternate[s] = s === batch ? ref + 1 : (2 + k++) * ref;
   }
-  return { names, reference, alternate, pinned: [] };
+  return { names, batch, reference, alternate, pinned: [] };
 }
 
 /**
- * The second probe run, with every symbol at its alternate value. When the model cannot run that way
- * (an exporter baked a traced length into a Reshape, say), each symbol is tried alone and those that
- * cannot change are pinned: their alternate becomes their reference value (dims that follow them become
- * numbers) and they are listed in `symbols.pinned`. Null when there is no symbol to vary.
+ * The second probe run, with every symbol at its alternate value. When the model cannot run that way,
+ * every non-batch symbol at 2·ref together is tried (models that need equal sizes, a square image say);
+ * then each symbol alone, and those that cannot change are pinned (an exporter baked a traced length into
+ * a Reshape, say): their alternate becomes their reference value (dims that follow them become numbers)
+ * and they are listed in `symbols.pinned`. Null when there is no symbol to vary.
  */
 async function alternateRun(probe: LoadedModel, names: readonly string[], inputs: readonly ManifestTensor[], symbols: SymbolValues, seed: number, label: string): Promise<Map<string, ConcreteType> | null> {
   if (symbols.names.length === 0) return null;
@@ -419,6 +477,15 @@ async function alternateRun(probe: LoadedModel, names: readonly string[], inputs
   };
   const all = await attempt(symbols.alternate);
   if (all) return all;
+  const batch = symbols.batch;
+  const doubled = Object.fromEntries(symbols.names.map((s) => [s, s === batch ? symbols.alternate[s]! : 2 * symbols.reference[s]!]));
+  if (symbols.names.filter((s) => s !== batch).length > 1) {
+    const together = await attempt(doubled);
+    if (together) {
+      Object.assign(symbols.alternate, doubled);
+      return together;
+    }
+  }
   for (const s of symbols.names) {
     if ((await attempt({ ...symbols.reference, [s]: symbols.alternate[s]! })) === null) {
       symbols.alternate[s] = symbols.reference[s]!;
@@ -490,7 +557,11 @@ class DimNamer {
   private fresh = 0;
 
   constructor(symbols: SymbolValues) {
-    for (const s of symbols.names) if (!symbols.pinned.includes(s)) this.bySignature.set(`${symbols.reference[s]}:${symbols.alternate[s]}`, s);
+    for (const s of symbols.names) {
+      const signature = `${symbols.reference[s]}:${symbols.alternate[s]}`;
+      // symbols moved together (2·ref each) share a signature: a dim that follows them gets the first's name
+      if (!symbols.pinned.includes(s) && !this.bySignature.has(signature)) this.bySignature.set(signature, s);
+    }
   }
 
   dims(tensor: string, a: ReadonlyMap<string, ConcreteType>, b: ReadonlyMap<string, ConcreteType>): Dim[] {
