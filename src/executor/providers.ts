@@ -87,7 +87,16 @@ export function parseCudaProviderOptions(pairs: readonly string[]): Record<strin
 
 /** Whether the options shim is preloaded and onnxruntime-node's binding took its table. */
 export function cudaOptionsShimActive(): boolean {
-  return process.env.ABACUS_CUDA_OPTIONS_SHIM === 'active';
+  const state = process.env.ABACUS_CUDA_OPTIONS_SHIM;
+  return state === 'active' || state === 'active-device-activations';
+}
+
+/**
+ * Whether the shim keeps CUDA outputs in device memory (ABACUS_CUDA_DEVICE_ACTIVATIONS=1 when node started):
+ * it gives the binding's 'gpu-buffer' output location CUDA device memory (see scripts/gpu/cuda-options/shim.c).
+ */
+export function cudaDeviceActivations(): boolean {
+  return process.env.ABACUS_CUDA_OPTIONS_SHIM === 'active-device-activations';
 }
 
 /**
@@ -116,7 +125,7 @@ export function setCudaProviderOptions(options: Readonly<Record<string, string>>
 }
 
 /** What the CUDA sessions of this process are created with: the options asked for and, once a session exists, the provider's effective options. */
-export function cudaProviderReport(): { shim: boolean; requested: Record<string, string>; effective: Record<string, string> | null } {
+export function cudaProviderReport(): { shim: boolean; deviceActivations: boolean; requested: Record<string, string>; effective: Record<string, string> | null } {
   const parse = (text: string | undefined): Record<string, string> =>
     Object.fromEntries(
       (text ?? '')
@@ -126,7 +135,7 @@ export function cudaProviderReport(): { shim: boolean; requested: Record<string,
         .map(([k, v]) => [k.trim(), v.trim()]),
     );
   const effective = process.env.ABACUS_CUDA_EFFECTIVE_OPTIONS;
-  return { shim: cudaOptionsShimActive(), requested: parse(process.env[CUDA_OPTIONS_ENV]), effective: effective ? parse(effective) : null };
+  return { shim: cudaOptionsShimActive(), deviceActivations: cudaDeviceActivations(), requested: parse(process.env[CUDA_OPTIONS_ENV]), effective: effective ? parse(effective) : null };
 }
 
 /** Throws UnavailableError (with how to install it) when `ep` cannot run here. */
@@ -168,18 +177,23 @@ export function sessionOptions(config: ServiceConfig, outputOnDevice: boolean): 
         ...(outputOnDevice ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
       };
     case 'cuda':
-      // outputs always come back to host memory (see keepsActivationsOnDevice)
-      return { ...base, executionProviders: [{ name: 'cuda', deviceId: config.deviceId }] };
+      // 'gpu-buffer' is CUDA device memory only through the shim (see keepsActivationsOnDevice)
+      return {
+        ...base,
+        executionProviders: [{ name: 'cuda', deviceId: config.deviceId }],
+        ...(outputOnDevice && cudaDeviceActivations() ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+      };
   }
 }
 
 /**
  * Whether a provider keeps a query's activation on the device between its segments. webgpu does
- * ('gpu-buffer' outputs); cuda cannot in onnxruntime-node 1.29 ('gpu-buffer' fails at run, 'cpu-pinned'
- * returns a plain cpu tensor), so its activations cross host memory, into reused preallocated buffers.
+ * ('gpu-buffer' outputs). cuda does only through the shim's device activations: onnxruntime-node 1.29 alone
+ * cannot ('gpu-buffer' fails at run, 'cpu-pinned' returns a plain cpu tensor), and then its activations cross
+ * host memory, into reused preallocated buffers.
  */
 export function keepsActivationsOnDevice(ep: ExecutionProviderName): boolean {
-  return ep === 'webgpu';
+  return ep === 'webgpu' || (ep === 'cuda' && cudaDeviceActivations());
 }
 
 /** Which host kind a provider needs: webgpu sessions abort the process inside a worker thread. */

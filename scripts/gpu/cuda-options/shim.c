@@ -15,6 +15,18 @@
  * After each append it stores the provider's effective options (GetCUDAProviderOptionsAsString) in
  * ABACUS_CUDA_EFFECTIVE_OPTIONS.
  *
+ *
+ * Device-resident activations (ABACUS_CUDA_DEVICE_ACTIVATIONS=1 when node starts): the binding's 'gpu-buffer'
+ * output location is written for webgpu. It binds such outputs to a memory info named "WebGPU_Buf", wraps a result
+ * whose memory info is a GPU one of that name into a 'gpu-buffer' tensor (an opaque handle to the OrtValue), and
+ * feeds such a tensor to the next run as a tensor over the same device memory. With the variable set, the shim
+ * creates a CUDA device memory info ("Cuda", device 0) wherever the binding asks for "WebGPU_Buf", and reports
+ * "Cuda" memory as "WebGPU_Buf" to the binding: a CUDA session's output then stays in CUDA device memory and is
+ * handed to the next segment's session there, with no host round trip. The process must not use the webgpu
+ * provider at the same time (abacus runs one provider per process). Reading such a tensor on the CPU is not
+ * possible (the binding cannot download a 'gpu-buffer'); abacus reads only the last segment's output, which it
+ * asks for in host memory.
+ *
  * Build (scripts/gpu/build-cuda-options.sh): cc -shared -fPIC -O2 shim.c -I<ORT 1.29 headers> -ldl
  */
 #define _GNU_SOURCE
@@ -34,6 +46,26 @@ static OrtApiBase patched_base;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 #define MAX_OPTIONS 32
+
+static int device_activations;
+static const char* const WEBGPU_BUFFER_NAME = "WebGPU_Buf";
+
+static OrtStatus* ORT_API_CALL create_memory_info(const char* name, enum OrtAllocatorType type, int id, enum OrtMemType mem_type, OrtMemoryInfo** out) {
+  if (device_activations && name && strcmp(name, WEBGPU_BUFFER_NAME) == 0) return real_api->CreateMemoryInfo("Cuda", OrtDeviceAllocator, 0, OrtMemTypeDefault, out);
+  return real_api->CreateMemoryInfo(name, type, id, mem_type, out);
+}
+
+static OrtStatus* ORT_API_CALL create_memory_info_v2(const char* name, enum OrtMemoryInfoDeviceType device_type, uint32_t vendor_id, int32_t device_id,
+                                                     enum OrtDeviceMemoryType mem_type, size_t alignment, enum OrtAllocatorType allocator_type, OrtMemoryInfo** out) {
+  if (device_activations && name && strcmp(name, WEBGPU_BUFFER_NAME) == 0) return real_api->CreateMemoryInfo("Cuda", OrtDeviceAllocator, 0, OrtMemTypeDefault, out);
+  return real_api->CreateMemoryInfo_V2(name, device_type, vendor_id, device_id, mem_type, alignment, allocator_type, out);
+}
+
+static OrtStatus* ORT_API_CALL memory_info_get_name(const OrtMemoryInfo* info, const char** out) {
+  OrtStatus* status = real_api->MemoryInfoGetName(info, out);
+  if (!status && device_activations && *out && strcmp(*out, "Cuda") == 0) *out = WEBGPU_BUFFER_NAME;
+  return status;
+}
 
 static OrtStatus* ORT_API_CALL append_cuda_v2(OrtSessionOptions* session_options, const OrtCUDAProviderOptionsV2* cuda_options) {
   const char* spec = getenv("ABACUS_CUDA_PROVIDER_OPTIONS");
@@ -99,13 +131,20 @@ static void init(void) {
   }
   memcpy(&patched_api, real_api, sizeof(OrtApi));
   patched_api.SessionOptionsAppendExecutionProvider_CUDA_V2 = append_cuda_v2;
+  const char* dev = getenv("ABACUS_CUDA_DEVICE_ACTIVATIONS");
+  device_activations = dev && strcmp(dev, "1") == 0;
+  if (device_activations) {
+    patched_api.CreateMemoryInfo = create_memory_info;
+    patched_api.CreateMemoryInfo_V2 = create_memory_info_v2;
+    patched_api.MemoryInfoGetName = memory_info_get_name;
+  }
   patched_base.GetApi = patched_get_api;
   patched_base.GetVersionString = patched_version_string;
 }
 
 ORT_EXPORT const OrtApiBase* ORT_API_CALL OrtGetApiBase(void) NO_EXCEPTION {
   pthread_once(&once, init);
-  setenv("ABACUS_CUDA_OPTIONS_SHIM", "active", 1);
+  setenv("ABACUS_CUDA_OPTIONS_SHIM", device_activations ? "active-device-activations" : "active", 1);
   return &patched_base;
 }
 
