@@ -28,6 +28,8 @@ export interface CudaFacts {
   /** Provider options asked for (ABACUS_CUDA_PROVIDER_OPTIONS) and effective (as the provider reported them through the options shim). */
   providerOptionsRequested: string | null;
   providerOptionsEffective: string | null;
+  /** Activations between segments stayed in CUDA device memory (the options shim's device activations), not host memory. */
+  deviceActivations: boolean;
 }
 
 const require = createRequire(import.meta.url);
@@ -112,10 +114,15 @@ export function cudaFacts(): CudaFacts {
         if (found) libraries[lib] = found;
       }
     }
-    cachedCuda = { driverCudaVersion, libraries, providerOptionsRequested: null, providerOptionsEffective: null };
+    cachedCuda = { driverCudaVersion, libraries, providerOptionsRequested: null, providerOptionsEffective: null, deviceActivations: false };
   }
   // the options can change between runs of one process: read them each time
-  return { ...cachedCuda, providerOptionsRequested: process.env.ABACUS_CUDA_PROVIDER_OPTIONS ?? null, providerOptionsEffective: process.env.ABACUS_CUDA_EFFECTIVE_OPTIONS ?? null };
+  return {
+    ...cachedCuda,
+    providerOptionsRequested: process.env.ABACUS_CUDA_PROVIDER_OPTIONS ?? null,
+    providerOptionsEffective: process.env.ABACUS_CUDA_EFFECTIVE_OPTIONS ?? null,
+    deviceActivations: process.env.ABACUS_CUDA_OPTIONS_SHIM === 'active-device-activations',
+  };
 }
 
 let cachedVersions: Record<string, string> | null = null;
