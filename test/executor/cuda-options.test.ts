@@ -28,13 +28,24 @@ test('asking for CUDA provider options without the preloaded shim is an error, n
   assert.equal(process.env.ABACUS_CUDA_PROVIDER_OPTIONS, undefined);
   setCudaProviderOptions({ do_copy_in_default_stream: '0' }, false);
   assert.equal(process.env.ABACUS_CUDA_PROVIDER_OPTIONS, undefined, 'unapplied defaults are not recorded as asked for');
-  assert.deepEqual(cudaProviderReport(), { shim: false, requested: {}, effective: null });
+  assert.deepEqual(cudaProviderReport(), { shim: false, deviceActivations: false, requested: {}, effective: null });
 });
 
-test('cuda activations cross host memory between segments (onnxruntime-node 1.29 cannot keep them on the device); webgpu keeps them there', () => {
+test('cuda activations cross host memory between segments unless the shim keeps them on the device; webgpu keeps them there', () => {
   assert.equal(keepsActivationsOnDevice('cuda'), false);
   assert.equal(keepsActivationsOnDevice('webgpu'), true);
   assert.equal(keepsActivationsOnDevice('cpu'), false);
+  // the shim announces device activations through the process environment it shares with the app
+  const saved = process.env.ABACUS_CUDA_OPTIONS_SHIM;
+  process.env.ABACUS_CUDA_OPTIONS_SHIM = 'active-device-activations';
+  try {
+    assert.equal(keepsActivationsOnDevice('cuda'), true);
+    assert.equal(keepsActivationsOnDevice('cpu'), false);
+    assert.equal(cudaProviderReport().deviceActivations, true);
+  } finally {
+    if (saved === undefined) delete process.env.ABACUS_CUDA_OPTIONS_SHIM;
+    else process.env.ABACUS_CUDA_OPTIONS_SHIM = saved;
+  }
 });
 
 test('provenance of a cuda run names the CUDA libraries found on LD_LIBRARY_PATH', () => {
