@@ -28,7 +28,7 @@ export function profileCommand(): Command {
     .option('--threads <n>', 'intra-op threads per service (CPU); default cores / model-num', parseIntOption('--threads', 1))
     .option('--max-groups <n>', 'stop after this many new groups (resume later with the same arguments)', parseIntOption('--max-groups', 1))
     .option('--models-dir <dir>', 'models folder', 'models')
-    .option('--out <dir>', 'data set folder (default data/profile/<ep>-<scale>-<n>in<models>)')
+    .option('--out <dir>', 'data set folder (default runs/profile/<ep>-<scale>-<n>in<models>, git-ignored)')
     .option('--json', 'print one JSON object on stdout')
     .action(
       action(async (opts) => {
@@ -42,7 +42,7 @@ export function profileCommand(): Command {
         if (!opts.comb && models.length < n) throw new InputError(`--model-num ${n} needs at least ${n} models (got ${models.length})`);
         const profileModels = models.map((m) => ({ id: m.manifest.id, name: m.manifest.name, operators: m.manifest.operators.length, hasSeq: hasSeqInput(m.manifest) }));
         const combs = combinations(profileModels, n).map((c) => c.map((m) => m.name));
-        const out = opts.out ?? join('data', 'profile', `${ep}-${opts.scale}-${n}in${models.length}`);
+        const out = opts.out ?? join('runs', 'profile', `${ep}-${opts.scale}-${n}in${models.length}`);
         const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / n));
         let stopRequested = false;
         const onSigint = () => {

@@ -3,7 +3,7 @@
  * with `--listen`, an online server speaking the Open Inference Protocol (HTTP/REST, optionally gRPC)
  * under one policy until SIGTERM/SIGINT, which stops admission and drains.
  */
-import { Command, Option } from '@commander-js/extra-typings';
+import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../common/errors.js';
@@ -11,16 +11,16 @@ import { ensureDir, writeJsonAtomic } from '../common/fsutil.js';
 import { collectProvenance } from '../common/provenance.js';
 import { DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
 import { parseExecutionProvider } from '../executor/index.js';
-import { generateTrace, readTraceCsv, parseQosSpec, openRunLog, POLICY_NAMES, type LatencyModel, type PolicyName, type QosSpec, type RunSummary, type ServiceSpec } from '../controller/index.js';
+import { generateTrace, readTraceCsv, openRunLog, POLICY_NAMES, type LatencyModel, type PolicyName, type QosSpec, type RunSummary, type ServiceSpec } from '../controller/index.js';
 import { findPredictor, predictorLatencyModel, serveRun, servePeak, OnlineServer, parseHostPort } from '../serve/index.js';
 import type { ResolvedModel } from './shared.js';
 import { hasSeqInput } from '../zoo/manifest.js';
-import { action, parseIntList, parseIntOption, parseNumberOption, parseScale, printJson, resolveModels } from './shared.js';
+import { action, parseIntList, parseIntOption, parseNumberOption, parseQosOption, parseRangeOption, parseScale, printJson, requireQueries, resolveModels } from './shared.js';
 
 function parsePolicies(value: string): PolicyName[] {
   const list = value.split(/[\s,]+/).filter(Boolean);
   const expanded = list.includes('all') ? [...POLICY_NAMES] : list;
-  for (const p of expanded) if (!(POLICY_NAMES as readonly string[]).includes(p)) throw new InputError(`unknown policy '${p}': expected ${POLICY_NAMES.join(', ')} or all`);
+  for (const p of expanded) if (!(POLICY_NAMES as readonly string[]).includes(p)) throw new InvalidArgumentError(`--policy: unknown policy '${p}': expected ${POLICY_NAMES.join(', ')} or all`);
   return expanded as PolicyName[];
 }
 
@@ -47,7 +47,7 @@ export function serveCommand(): Command {
     .description('serve several models on one accelerator under a policy (abacus, fcfs, sjf, edf, concurrent), with a seeded load')
     .requiredOption('--comb <models...>', 'the co-located models (zoo ids or names)')
     .option('--policy <list>', "policies to run on the same trace, or 'all'", parsePolicies, ['abacus'] as PolicyName[])
-    .option('--qos <spec>', "QoS target in ms for every query ('50') or per model ('resnet50=50,bert=30')", '50')
+    .option('--qos <spec>', "QoS target in ms for every query ('50') or per model ('resnet50=50,bert=30')", parseQosOption('--qos'), 50 as QosSpec)
     .option('--load <qps>', 'Poisson arrival rate over all models, queries/s', parseNumberOption('--load', 0), 50)
     .option('--queries <n>', 'queries to issue', parseIntOption('--queries', 1), 1000)
     .addOption(new Option('--arrivals <kind>', 'arrival process').choices(['poisson', 'constant'] as const).default('poisson' as const))
@@ -63,7 +63,7 @@ export function serveCommand(): Command {
     .option('--threads <n>', 'intra-op threads per service (CPU); default cores / models', parseIntOption('--threads', 1))
     .option('--simulate', 'no executor: a virtual clock and the predictor stand in (fast, deterministic)')
     .option('--find-peak', 'find the highest Poisson load with p99 <= QoS and violations <= 1% per policy (bisection)')
-    .option('--peak-range <lo,hi>', 'load bracket for --find-peak, queries/s', '5,200')
+    .option('--peak-range <lo,hi>', 'load bracket for --find-peak, queries/s', parseRangeOption('--peak-range'), [5, 200] as [number, number])
     .option('--peak-resolution <qps>', 'stop the --find-peak bisection when the bracket is narrower than this (default 1% of lo)', parseNumberOption('--peak-resolution', 0))
     .option('--seed <n>', 'seed of the trace', parseIntOption('--seed'), 0)
     .option('--models-dir <dir>', 'models folder', 'models')
@@ -86,7 +86,7 @@ export function serveCommand(): Command {
         const ep = parseExecutionProvider(opts.ep);
         const models = await resolveModels(opts.comb, opts.modelsDir, opts.scale);
         const services: ServiceSpec[] = models.map((m) => ({ name: m.manifest.name, modelId: m.manifest.id, hasSeq: hasSeqInput(m.manifest) }));
-        const qos = parseQosSpec(opts.qos);
+        const qos = opts.qos;
         const needsPredictor = opts.policy.some((p) => p === 'sjf' || p === 'abacus') || opts.simulate === true || opts.abandon === true;
         let latencyModel: LatencyModel | null = null;
         let predictorDir: string | null = null;
@@ -111,7 +111,7 @@ export function serveCommand(): Command {
         const base = { models, policies: opts.policy, latencyModel, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true, ep, intraOpThreads: threads, seed: opts.seed, simulate: opts.simulate === true };
         const loadSpec = { services, queries: opts.queries, arrivals: opts.arrivals, seed: opts.seed, qos, batchSizes: opts.batchSizes, seqLens: opts.seqLens };
         if (opts.findPeak) {
-          const [lo, hi] = opts.peakRange.split(',').map(Number) as [number, number];
+          const [lo, hi] = opts.peakRange;
           const peaks = await servePeak({ ...base, out: null, load: loadSpec, lowQps: lo, highQps: hi, ...(opts.peakResolution !== undefined ? { resolutionQps: opts.peakResolution } : {}), onPoint: (p, l, s) => process.stderr.write(`peak search ${p}: ${l.toFixed(1)} q/s → p99/QoS ${s.p99OverQos?.toFixed(2) ?? '-'}, violations ${(s.violationRatio * 100).toFixed(1)}%\n`) });
           const rows = Object.entries(peaks).map(([policy, r]) => ({
             policy,
@@ -145,6 +145,7 @@ export function serveCommand(): Command {
           return;
         }
         const trace = opts.trace ? readTraceCsv(opts.trace, services) : generateTrace({ ...loadSpec, loadQps: opts.load });
+        if (opts.trace) requireQueries(opts.trace, trace);
         const result = await serveRun({
           ...base,
           trace,
@@ -152,8 +153,8 @@ export function serveCommand(): Command {
           onPolicy: (p, s) => process.stderr.write(`${p}: ${s.completed}/${s.issued} completed, violations ${(s.violationRatio * 100).toFixed(1)}%\n`),
         });
         if (opts.json) {
-          const one = result.summaries.length === 1 ? result.summaries[0] : undefined;
-          printJson(one ? { ...one, predictor: predictorDir } : { summaries: result.summaries, predictor: predictorDir });
+          // one shape whatever the number of policies
+          printJson({ summaries: result.summaries, predictor: predictorDir });
         } else {
           console.log(summaryTable(result.summaries));
           if (predictorDir) console.log(`predictor: ${predictorDir}`);

@@ -59,11 +59,11 @@ export function trainCommand(): Command {
     .addOption(new Option('--label <l>', "what the models learn: 'log' (log-latency: relative errors count) or 'ms' (the original's)").choices(['log', 'ms'] as const).default('log' as const))
     .option('--models-dir <dir>', "where the profiled models' manifests are (for profiles without per-operator FLOPs)", 'models')
     .addOption(new Option('--scale <scale>', 'scale of zoo models built on demand for their manifests (default: the profile\'s)').default('full' as ZooScale).argParser(parseScale))
-    .option('--out <dir>', 'bundle folder (default data/predictor/<data>-<modeling>-<mode>)')
+    .option('--out <dir>', 'bundle folder (default runs/predictor/<data>-<modeling>-<mode>, git-ignored)')
     .option('--json', 'print one JSON object on stdout')
     .action(
       action(async (opts) => {
-        const out = opts.out ?? join('data', 'predictor', `${basename(opts.data[0]!)}-${opts.modeling}${opts.modeling === 'svm' && opts.kernel === 'rbf' ? '-rbf' : ''}-${opts.mode}`);
+        const out = opts.out ?? join('runs', 'predictor', `${basename(opts.data[0]!)}-${opts.modeling}${opts.modeling === 'svm' && opts.kernel === 'rbf' ? '-rbf' : ''}-${opts.mode}`);
         const bar = startProgress('train', 1);
         const encoding = Number(opts.encoding) as FeatureEncoding;
         const resolveWork = encoding !== 1 ? await manifestWork(opts.data, opts.modelsDir, opts.scale) : undefined;
