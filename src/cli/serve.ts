@@ -6,7 +6,8 @@
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '../common/errors.js';
+import { InputError, errorMessage } from '../common/errors.js';
+import type { Predictor } from '../predictor/index.js';
 import { ensureDir, writeJsonAtomic } from '../common/fsutil.js';
 import { collectProvenance } from '../common/provenance.js';
 import { DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
@@ -42,6 +43,31 @@ export function summaryTable(summaries: readonly SummaryRow[]): string {
   return lines.join('\n');
 }
 
+/**
+ * The first bundle under `roots` (in order) that fits the services; when none does, the error says the
+ * commands that make the one this run needs.
+ */
+async function findPredictorIn(roots: readonly string[], services: readonly ServiceSpec[], explicit: string | undefined, run: { scale: string; ep: string; modelsDir: string; batchSizes: readonly number[]; seqLens: readonly number[] }): Promise<{ predictor: Predictor; dir: string }> {
+  const ids = services.map((s) => s.modelId);
+  const names = services.map((s) => s.name);
+  if (explicit) return findPredictor(roots[0] ?? '.', ids, names, explicit);
+  const reasons: string[] = [];
+  for (const root of roots) {
+    try {
+      return await findPredictor(root, ids, names);
+    } catch (err) {
+      reasons.push(errorMessage(err).replace(/; train one with .*$/, ''));
+    }
+  }
+  const n = services.length;
+  const profileDir = join('runs', 'profile', `${run.ep}-${run.scale}-${n}in${n}`);
+  const seq = services.some((s) => s.hasSeq) ? ` --seq-lens ${run.seqLens.join(',')}` : '';
+  const make =
+    `abacus profile --model-num ${n} --comb ${names.join(' ')} --scale ${run.scale} --ep ${run.ep} --models-dir ${run.modelsDir} --batch-sizes ${run.batchSizes.join(',')}${seq} --samples 10 --reps 10` +
+    ` && abacus train --data ${profileDir} --modeling mlp`;
+  throw new InputError(`${reasons.join('; ')}. Make the predictor this run needs with: ${make} (or pass --predictor <bundle dir>)`);
+}
+
 export function serveCommand(): Command {
   return new Command('serve')
     .description('serve several models on one accelerator under a policy (abacus, fcfs, sjf, edf, concurrent), with a seeded load')
@@ -57,8 +83,8 @@ export function serveCommand(): Command {
     .option('--ways <n>', 'split points priced per predictor call in the abacus search', parseIntOption('--ways', 1), 2)
     .option('--thld <ms>', 'slack below which the search accepts a split', parseNumberOption('--thld', 0), 5)
     .option('--abandon', 'drop queries predicted to miss their QoS (same rule in every policy)')
-    .option('--predictor <dir>', 'predictor bundle (default: the one under data/predictor/ that fits the combination)')
-    .option('--predictors-root <dir>', 'where to look for a bundle', join('data', 'predictor'))
+    .option('--predictor <dir>', 'predictor bundle (default: the first under --predictors-root that fits the combination)')
+    .option('--predictors-root <dirs...>', 'where to look for a bundle, in order', [join('runs', 'predictor'), join('data', 'predictor')])
     .option('--ep <ep>', 'execution provider: cpu, webgpu or cuda', 'cpu')
     .option('--threads <n>', 'intra-op threads per service (CPU); default cores / models', parseIntOption('--threads', 1))
     .option('--simulate', 'no executor: a virtual clock and the predictor stand in (fast, deterministic)')
@@ -92,7 +118,7 @@ export function serveCommand(): Command {
         let predictorDir: string | null = null;
         if (needsPredictor) {
           try {
-            const found = await findPredictor(opts.predictorsRoot, services.map((s) => s.modelId), services.map((s) => s.name), opts.predictor);
+            const found = await findPredictorIn(opts.predictorsRoot, services, opts.predictor, { scale: opts.scale, ep: opts.ep, modelsDir: opts.modelsDir, batchSizes: opts.batchSizes, seqLens: opts.seqLens });
             latencyModel = predictorLatencyModel(found.predictor);
             predictorDir = found.dir;
           } catch (err) {

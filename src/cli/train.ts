@@ -1,7 +1,7 @@
 /** `abacus train`. */
 import { Command, Option } from '@commander-js/extra-typings';
 import { basename, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { trainPredictor, saveTrainResult, describeTrainSummary, readProfileMeta, MODELINGS, type Modeling, type TrainMode, type SvmKernel, type MlpOptimizer, type ModelWork, type WorkResolver, type FeatureEncoding } from '../predictor/index.js';
 import { InputError } from '../common/errors.js';
 import { startProgress } from '../common/progress.js';
@@ -41,10 +41,26 @@ async function manifestWork(dataDirs: readonly string[], modelsDir: string, fall
   };
 }
 
+/** Where bare `abacus train` looks for a profile: the user's own runs first, then the committed data sets. */
+const PROFILE_ROOTS = [join('runs', 'profile'), join('data', 'profile')];
+
+/** The profile folder (one holding profile.json) written last under the first root that has any. */
+export function newestProfile(roots: readonly string[]): string {
+  for (const root of roots) {
+    if (!existsSync(root)) continue;
+    const found = readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'profile.json')))
+      .map((d) => ({ dir: join(root, d.name), mtimeMs: statSync(join(root, d.name, 'profile.json')).mtimeMs }))
+      .sort((a, b) => b.mtimeMs - a.mtimeMs);
+    if (found[0]) return found[0].dir;
+  }
+  throw new InputError(`no --data given and no profile under ${roots.join(' or ')}: make one with 'abacus profile --model-num 2 --comb resnet50 vgg16 --scale tiny --samples 10 --reps 10', or pass --data <profile dir>`);
+}
+
 export function trainCommand(): Command {
   return new Command('train')
     .description('train an overlap-aware latency predictor (MLP, LR or SVM) on profile data, with k-fold and held-out error reports')
-    .requiredOption('--data <dirs...>', 'profile data set folder(s) (abacus profile --out)')
+    .option('--data <dirs...>', 'profile data set folder(s) (abacus profile --out); default: the newest profile under runs/profile/, else under data/profile/')
     .addOption(new Option('--modeling <m>', 'predictor').choices(MODELINGS as readonly Modeling[]).default('mlp' as Modeling))
     .addOption(new Option('--mode <mode>', "'all': one model for every combination; 'onebyone': one per combination").choices(['all', 'onebyone'] as const).default('all' as TrainMode))
     .option('--folds <k>', 'k of the k-fold cross-validation (0: none)', parseIntOption('--folds', 0), 5)
@@ -63,12 +79,14 @@ export function trainCommand(): Command {
     .option('--json', 'print one JSON object on stdout')
     .action(
       action(async (opts) => {
-        const out = opts.out ?? join('runs', 'predictor', `${basename(opts.data[0]!)}-${opts.modeling}${opts.modeling === 'svm' && opts.kernel === 'rbf' ? '-rbf' : ''}-${opts.mode}`);
+        const data = opts.data ?? [newestProfile(PROFILE_ROOTS)];
+        if (!opts.data) process.stderr.write(`abacus train: no --data given: training on the newest profile, ${data[0]}\n`);
+        const out = opts.out ?? join('runs', 'predictor', `${basename(data[0]!)}-${opts.modeling}${opts.modeling === 'svm' && opts.kernel === 'rbf' ? '-rbf' : ''}-${opts.mode}`);
         const bar = startProgress('train', 1);
         const encoding = Number(opts.encoding) as FeatureEncoding;
-        const resolveWork = encoding !== 1 ? await manifestWork(opts.data, opts.modelsDir, opts.scale) : undefined;
+        const resolveWork = encoding !== 1 ? await manifestWork(data, opts.modelsDir, opts.scale) : undefined;
         const result = await trainPredictor({
-          dataDirs: opts.data,
+          dataDirs: data,
           encoding,
           labelTransform: opts.label === 'ms' ? 'none' : 'log',
           ...(resolveWork ? { resolveWork } : {}),
