@@ -72,7 +72,7 @@ export function profileCommand(): Command {
           process.stderr.write('\nabacus profile: stopping after the current group (Ctrl-C again to abort)\n');
         };
         process.on('SIGINT', onSigint);
-        const bar = startProgress('profile', 1);
+        const bar = startProgress('profile', plan.groups);
         try {
           const result = await runProfile({
             out,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { InputError, errorMessage } from '../common/errors.js';
 import type { Predictor } from '../predictor/index.js';
 import { ensureDir, writeJsonAtomic } from '../common/fsutil.js';
+import { startProgress } from '../common/progress.js';
 import { collectProvenance } from '../common/provenance.js';
 import { DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
 import { parseExecutionProvider } from '../executor/index.js';
@@ -138,7 +139,33 @@ export function serveCommand(): Command {
         const loadSpec = { services, queries: opts.queries, arrivals: opts.arrivals, seed: opts.seed, qos, batchSizes: opts.batchSizes, seqLens: opts.seqLens };
         if (opts.findPeak) {
           const [lo, hi] = opts.peakRange;
-          const peaks = await servePeak({ ...base, out: null, load: loadSpec, lowQps: lo, highQps: hi, ...(opts.peakResolution !== undefined ? { resolutionQps: opts.peakResolution } : {}), onPoint: (p, l, s) => process.stderr.write(`peak search ${p}: ${l.toFixed(1)} q/s → p99/QoS ${s.p99OverQos?.toFixed(2) ?? '-'}, violations ${(s.violationRatio * 100).toFixed(1)}%\n`) });
+          if (!base.simulate) process.stderr.write(`abacus serve: starting ${models.length} services and warming their sessions\n`);
+          // progress per probe run (the bisection's number of probes is not known ahead)
+          const bar = startProgress('serve --find-peak', opts.queries);
+          let probe = 0;
+          let probePolicy = '';
+          let before = 0;
+          let probes = 0;
+          let peaks: Awaited<ReturnType<typeof servePeak>>;
+          try {
+            peaks = await servePeak({
+              ...base, out: null, load: loadSpec, lowQps: lo, highQps: hi, ...(opts.peakResolution !== undefined ? { resolutionQps: opts.peakResolution } : {}),
+              onQuery: (p, done) => {
+                if (done === 1) {
+                  probe = p === probePolicy ? probe + 1 : 1;
+                  probePolicy = p;
+                  // done and total count every probe so far: the rate is right, the ETA is the current probe's
+                  if (probes > 0) before += opts.queries;
+                  probes += 1;
+                  bar.setTotal(probes * opts.queries);
+                }
+                bar.update(before + done, { info: `${p} probe ${probe}` });
+              },
+              onPoint: (p, l, s) => process.stderr.write(`peak search ${p}: ${l.toFixed(1)} q/s → p99/QoS ${s.p99OverQos?.toFixed(2) ?? '-'}, violations ${(s.violationRatio * 100).toFixed(1)}%\n`),
+            });
+          } finally {
+            bar.stop();
+          }
           const rows = Object.entries(peaks).map(([policy, r]) => ({
             policy,
             peakQps: r.peakQps,
@@ -172,12 +199,20 @@ export function serveCommand(): Command {
         }
         const trace = opts.trace ? readTraceCsv(opts.trace, services) : generateTrace({ ...loadSpec, loadQps: opts.load });
         if (opts.trace) requireQueries(opts.trace, trace);
-        const result = await serveRun({
-          ...base,
-          trace,
-          out: opts.out ?? null,
-          onPolicy: (p, s) => process.stderr.write(`${p}: ${s.completed}/${s.issued} completed, violations ${(s.violationRatio * 100).toFixed(1)}%\n`),
-        });
+        if (!base.simulate) process.stderr.write(`abacus serve: starting ${models.length} services and warming their sessions\n`);
+        const bar = startProgress('serve', trace.length * opts.policy.length);
+        let result: Awaited<ReturnType<typeof serveRun>>;
+        try {
+          result = await serveRun({
+            ...base,
+            trace,
+            out: opts.out ?? null,
+            onQuery: (p, done) => bar.update(opts.policy.indexOf(p) * trace.length + done, { info: p }),
+            onPolicy: (p, s) => process.stderr.write(`${p}: ${s.completed}/${s.issued} completed, violations ${(s.violationRatio * 100).toFixed(1)}%\n`),
+          });
+        } finally {
+          bar.stop();
+        }
         if (opts.json) {
           // one shape whatever the number of policies
           printJson({ summaries: result.summaries, predictor: predictorDir });

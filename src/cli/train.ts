@@ -102,7 +102,7 @@ export function trainCommand(): Command {
           kernel: opts.kernel,
           onProgress: (e) => {
             bar.setTotal(e.total);
-            bar.update(e.done, { info: `${e.phase}${e.fold !== null ? ` fold ${e.fold + 1}/${e.folds}` : ''}${e.combination ? ` ${e.combination}` : ''}` });
+            bar.update(e.done, { info: `${e.phase}${e.fold !== null ? ` ${e.fold + 1}/${e.folds}` : ''}${e.combination ? ` ${e.combination}` : ''}` });
           },
         });
         bar.stop();

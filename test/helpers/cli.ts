@@ -13,8 +13,8 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): CliResult {
-  const r = spawnSync(process.execPath, ['--import', TSX, CLI, ...args], { cwd: options.cwd ?? ROOT, encoding: 'utf8', timeout: options.timeoutMs ?? 240_000 });
+export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): CliResult {
+  const r = spawnSync(process.execPath, ['--import', TSX, CLI, ...args], { cwd: options.cwd ?? ROOT, encoding: 'utf8', timeout: options.timeoutMs ?? 240_000, ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
