@@ -16,6 +16,7 @@ import { parseExecutionProvider } from '../executor/index.js';
 import { generateTrace, readTraceCsv, openRunLog, POLICY_NAMES, type LatencyModel, type PolicyName, type QosSpec, type RunSummary, type ServiceSpec } from '../controller/index.js';
 import { findPredictor, predictorLatencyModel, serveRun, servePeak, OnlineServer, parseHostPort } from '../serve/index.js';
 import type { ResolvedModel } from './shared.js';
+import { checkPredictorFit, predictorFindings } from './predictor-fit.js';
 import { hasSeqInput } from '../zoo/manifest.js';
 import { action, parseIntList, parseIntOption, parseNumberOption, parseQosOption, parseRangeOption, parseScale, printJson, requireQueries, resolveModels } from './shared.js';
 
@@ -48,25 +49,30 @@ export function summaryTable(summaries: readonly SummaryRow[]): string {
  * The first bundle under `roots` (in order) that fits the services; when none does, the error says the
  * commands that make the one this run needs.
  */
-async function findPredictorIn(roots: readonly string[], services: readonly ServiceSpec[], explicit: string | undefined, run: { scale: string; ep: string; modelsDir: string; batchSizes: readonly number[]; seqLens: readonly number[] }): Promise<{ predictor: Predictor; dir: string }> {
+async function findPredictorIn(roots: readonly string[], services: readonly ServiceSpec[], explicit: string | undefined, run: { scale: string; ep: string; modelsDir: string; batchSizes: readonly number[]; seqLens: readonly number[] }, reject?: (predictor: Predictor, dir: string) => string | null): Promise<{ predictor: Predictor; dir: string }> {
   const ids = services.map((s) => s.modelId);
   const names = services.map((s) => s.name);
   if (explicit) return findPredictor(roots[0] ?? '.', ids, names, explicit);
   const reasons: string[] = [];
   for (const root of roots) {
     try {
-      return await findPredictor(root, ids, names);
+      return await findPredictor(root, ids, names, undefined, reject);
     } catch (err) {
       reasons.push(errorMessage(err).replace(/; train one with .*$/, ''));
     }
   }
+  throw new InputError(`${reasons.join('; ')}. Make the predictor this run needs with: ${makePredictorCommand(services, run)} (or pass --predictor <bundle dir>)`);
+}
+
+/** The profile and train commands that make a predictor for this run (its models, scale, EP, batch sizes). */
+function makePredictorCommand(services: readonly ServiceSpec[], run: { scale: string; ep: string; modelsDir: string; batchSizes: readonly number[]; seqLens: readonly number[] }): string {
   const n = services.length;
   const profileDir = join('runs', 'profile', `${run.ep}-${run.scale}-${n}in${n}`);
   const seq = services.some((s) => s.hasSeq) ? ` --seq-lens ${run.seqLens.join(',')}` : '';
-  const make =
-    `abacus profile --model-num ${n} --comb ${names.join(' ')} --scale ${run.scale} --ep ${run.ep} --models-dir ${run.modelsDir} --batch-sizes ${run.batchSizes.join(',')}${seq} --samples 10 --reps 10` +
-    ` && abacus train --data ${profileDir} --modeling mlp`;
-  throw new InputError(`${reasons.join('; ')}. Make the predictor this run needs with: ${make} (or pass --predictor <bundle dir>)`);
+  return (
+    `abacus profile --model-num ${n} --comb ${services.map((s) => s.name).join(' ')} --scale ${run.scale} --ep ${run.ep} --models-dir ${run.modelsDir} --batch-sizes ${run.batchSizes.join(',')}${seq} --samples 10 --reps 10` +
+    ` && abacus train --data ${profileDir} --modeling mlp`
+  );
 }
 
 export function serveCommand(): Command {
@@ -81,6 +87,7 @@ export function serveCommand(): Command {
     .option('--trace <csv>', 'replay a trace instead (arrival_ms,model,batch,seq,qos_ms)')
     .option('--batch-sizes <list>', 'batch sizes drawn per query', parseIntList('--batch-sizes'), [...DEFAULT_BATCH_SIZES])
     .option('--seq-lens <list>', 'BERT sequence lengths drawn per query', parseIntList('--seq-lens'), [...DEFAULT_SEQ_LENS])
+    .option('--allow-extrapolation', 'use a predictor far outside the batch sizes, sequence lengths or model sizes it was trained on (refused by default)')
     .option('--ways <n>', 'split points priced per predictor call in the abacus search', parseIntOption('--ways', 1), 2)
     .option('--thld <ms>', 'slack below which the search accepts a split', parseNumberOption('--thld', 0), 5)
     .option('--abandon', 'drop queries predicted to miss their QoS (same rule in every policy)')
@@ -117,15 +124,30 @@ export function serveCommand(): Command {
         const needsPredictor = opts.policy.some((p) => p === 'sjf' || p === 'abacus') || opts.simulate === true || opts.abandon === true;
         let latencyModel: LatencyModel | null = null;
         let predictorDir: string | null = null;
+        let found: { predictor: Predictor; dir: string } | null = null;
+        const runShape = { scale: opts.scale, ep: opts.ep, modelsDir: opts.modelsDir, batchSizes: opts.batchSizes, seqLens: opts.seqLens };
+        // an offline trace is read first: its shapes are what the predictor must cover
+        const traceFromFile = opts.trace && opts.listen === undefined && !opts.findPeak ? readTraceCsv(opts.trace, services) : null;
+        if (opts.trace && traceFromFile) requireQueries(opts.trace, traceFromFile);
+        const of = (model: string, key: 'batch' | 'seq', flag: readonly number[]): number[] => (traceFromFile ? [...new Set(traceFromFile.filter((q) => q.model === model).map((q) => q[key]))] : [...flag]);
+        const shapes = { batchSizes: (m: string) => of(m, 'batch', opts.batchSizes), seqLens: (m: string) => of(m, 'seq', opts.seqLens) };
+        // a bundle found by looking (not named with --predictor) must also cover the run, or the next is tried
+        const reject = (predictor: Predictor, dir: string): string | null => {
+          if (opts.allowExtrapolation) return null;
+          const far = predictorFindings(predictor, models, shapes).filter((f) => f.severity === 'refuse');
+          return far.length > 0 ? `predictor bundle ${dir} was trained outside this run (${far.map((f) => f.message).join('; ')})` : null;
+        };
         if (needsPredictor) {
           try {
-            const found = await findPredictorIn(opts.predictorsRoot, services, opts.predictor, { scale: opts.scale, ep: opts.ep, modelsDir: opts.modelsDir, batchSizes: opts.batchSizes, seqLens: opts.seqLens });
+            found = await findPredictorIn(opts.predictorsRoot, services, opts.predictor, runShape, reject);
             latencyModel = predictorLatencyModel(found.predictor);
             predictorDir = found.dir;
           } catch (err) {
             if (opts.policy.some((p) => p === 'sjf' || p === 'abacus') || opts.simulate) throw err;
           }
         }
+        // the predictor's training ranges against what this run serves (the trace's shapes, or the flags')
+        if (found) checkPredictorFit(found.dir, found.predictor, models, shapes, opts.allowExtrapolation === true, `make a predictor for this run with: ${makePredictorCommand(services, runShape)}`);
         const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / models.length));
         if (opts.listen !== undefined) {
           await serveOnline({
@@ -197,8 +219,7 @@ export function serveCommand(): Command {
           else for (const r of rows) console.log(`${r.policy.padEnd(12)} peak ${r.peakQps?.toFixed(1) ?? 'none'} q/s (fails at ${r.failQps?.toFixed(1) ?? '-'}; ${r.runs} runs)`);
           return;
         }
-        const trace = opts.trace ? readTraceCsv(opts.trace, services) : generateTrace({ ...loadSpec, loadQps: opts.load });
-        if (opts.trace) requireQueries(opts.trace, trace);
+        const trace = traceFromFile ?? generateTrace({ ...loadSpec, loadQps: opts.load });
         if (!base.simulate) process.stderr.write(`abacus serve: starting ${models.length} services and warming their sessions\n`);
         const bar = startProgress('serve', trace.length * opts.policy.length);
         let result: Awaited<ReturnType<typeof serveRun>>;
