@@ -9,6 +9,7 @@ import { isZooName } from '../zoo/catalog.js';
 import { ensureZooModel } from '../zoo/build.js';
 import { manifestPath, operatorWork, readManifest } from '../zoo/manifest.js';
 import type { ZooScale } from '../zoo/definition.js';
+import { checkProfilesComplete } from './profile-check.js';
 import { action, parseIntOption, parseNumberOption, parseScale, printJson } from './shared.js';
 
 /**
@@ -76,11 +77,13 @@ export function trainCommand(): Command {
     .option('--models-dir <dir>', "where the profiled models' manifests are (for profiles without per-operator FLOPs)", 'models')
     .addOption(new Option('--scale <scale>', 'scale of zoo models built on demand for their manifests (default: the profile\'s)').default('full' as ZooScale).argParser(parseScale))
     .option('--out <dir>', 'bundle folder (default runs/predictor/<data>-<modeling>-<mode>, git-ignored)')
+    .option('--allow-partial', "train on a profile with fewer groups than its profile.json plans (refused by default)")
     .option('--json', 'print one JSON object on stdout')
     .action(
       action(async (opts) => {
         const data = opts.data ?? [newestProfile(PROFILE_ROOTS)];
         if (!opts.data) process.stderr.write(`abacus train: no --data given: training on the newest profile, ${data[0]}\n`);
+        checkProfilesComplete(data, opts.allowPartial === true);
         const out = opts.out ?? join('runs', 'predictor', `${basename(data[0]!)}-${opts.modeling}${opts.modeling === 'svm' && opts.kernel === 'rbf' ? '-rbf' : ''}-${opts.mode}`);
         const bar = startProgress('train', 1);
         const encoding = Number(opts.encoding) as FeatureEncoding;
