@@ -1,6 +1,7 @@
 /**
  * Execution providers through onnxruntime-node. `cpu` and `webgpu` ship inside the npm package; the
- * CUDA EP needs ORT's CUDA 12 provider libraries, which the default install skips (.npmrc): asking for
+ * CUDA EP needs ORT's CUDA 12 provider libraries, which the install skips (package.json's allowScripts denies
+ * onnxruntime-node's postinstall, which would fetch them from NuGet): asking for
  * it without them fails at start with instructions, never a silent fallback to the CPU.
  */
 import { existsSync } from 'node:fs';
@@ -27,9 +28,9 @@ export function ortBinaryDir(): string {
 }
 
 export const CUDA_INSTALL_HINT =
-  "the CUDA execution provider is not installed: onnxruntime-node's default install skips it (see .npmrc). " +
-  'On a Linux x64 machine with CUDA 12 and cuDNN 9 and internet access, run ' +
-  '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (or `npm install --onnxruntime-node-install=cuda12`), ' +
+  "the CUDA execution provider is not installed: this project's install skips onnxruntime-node's postinstall (package.json's allowScripts). " +
+  'On a Linux x64 machine with CUDA 12 and cuDNN 9 and internet access, set "onnxruntime-node": true under allowScripts in package.json and run ' +
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`, ' +
   'which downloads libonnxruntime_providers_cuda.so next to the ORT binary';
 
 /** Throws UnavailableError (with how to install it) when `ep` cannot run here. */
