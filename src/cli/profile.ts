@@ -48,6 +48,8 @@ export function profileCommand(): Command {
         const ep = parseExecutionProvider(opts.ep);
         if (opts.comb && opts.models) throw new InputError('give --comb (one combination) or --models (a set to combine), not both');
         const refs = modelRefs(opts.comb ?? opts.models ?? ZOO.map((z) => z.name));
+        if (opts.comb && refs.length !== n) throw new InputError(`--comb names ${refs.length} models but --model-num is ${n}`);
+        if (!opts.comb && refs.length < n) throw new InputError(`--model-num ${n} needs at least ${n} models (got ${refs.length})`);
         const out = opts.out ?? join('runs', 'profile', `${ep}-${opts.scale}-${n}in${refs.length}`);
         // the plan, said before anything is built or run
         const plan = planProfile({ refs, modelsDir: opts.modelsDir, scale: opts.scale, ep, modelNum: n, combinations: opts.comb ? 1 : binomial(refs.length, n), groupsPerCombination: groupsPerCombination(n, { batchSizes: opts.batchSizes, samples: opts.samples }), batchSizes: opts.batchSizes, reps: opts.reps, warmup: opts.warmup });
@@ -60,8 +62,6 @@ export function profileCommand(): Command {
           );
         }
         const models = await resolveModels(refs, opts.modelsDir, opts.scale);
-        if (opts.comb && models.length !== n) throw new InputError(`--comb names ${models.length} models but --model-num is ${n}`);
-        if (!opts.comb && models.length < n) throw new InputError(`--model-num ${n} needs at least ${n} models (got ${models.length})`);
         const profileModels = models.map((m) => ({ id: m.manifest.id, name: m.manifest.name, operators: m.manifest.operators.length, hasSeq: hasSeqInput(m.manifest) }));
         const combs = combinations(profileModels, n).map((c) => c.map((m) => m.name));
         const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / n));
