@@ -11,6 +11,8 @@ import { trainCommand } from './cli/train.js';
 import { serveCommand } from './cli/serve.js';
 import { loadCommand } from './cli/load.js';
 import { balanceCommand } from './cli/balance.js';
+import { configureCli } from './cli/help.js';
+import { errorMessage, exitCodeOf } from './common/errors.js';
 
 const program = new Command('abacus')
   .description('several DNN services on one accelerator with deterministic operator overlap and predicted latency')
@@ -28,11 +30,14 @@ program.addCommand(serveCommand());
 program.addCommand(loadCommand());
 program.addCommand(balanceCommand());
 
-// usage errors in any subcommand are bad input too (exit code 2)
-const overrideAll = (cmd: { commands: readonly unknown[]; exitOverride: (fn: (err: { exitCode: number }) => never) => unknown }): void => {
-  cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
-  for (const sub of cmd.commands) overrideAll(sub as typeof cmd);
-};
-overrideAll(program as unknown as Parameters<typeof overrideAll>[0]);
+// one error prefix, plain defaults, required options marked, an example per command; usage errors exit 2
+configureCli(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // an error thrown outside a command's action (an option parser, a hook): one line, not a stack trace
+  process.stderr.write(`abacus: ${errorMessage(err)}\n`);
+  if (process.env.ABACUS_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = exitCodeOf(err);
+}

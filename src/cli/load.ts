@@ -15,13 +15,13 @@ import { startProgress } from '../common/progress.js';
 import { collectProvenance } from '../common/provenance.js';
 import { Rng } from '../common/rng.js';
 import { DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
-import { generateTrace, parseQosSpec, qosFor, readTraceCsv, type QosSpec, type ServiceSpec, type TraceQuery } from '../controller/index.js';
+import { generateTrace, qosFor, readTraceCsv, type QosSpec, type ServiceSpec, type TraceQuery } from '../controller/index.js';
 import { fetchJson, listModels, modelMetadata, parseServerUrl, urlFor, type RemoteModel } from '../serve/client.js';
 import { formatLoadCsv, PayloadSource, runLoad } from '../serve/load.js';
 import { readInputData } from '../serve/inputdata.js';
 import { formatPerfCsv, measureLevel, parseRange, verdictOf, type LevelResult, type LoadLevel, type Verdict, type VerdictRules } from '../serve/perf.js';
 import { grpcListModels, grpcModelMetadata, grpcTransport, httpTransport, parseGrpcTarget, type InferPayload, type InferTransport } from '../serve/transport.js';
-import { action, modelRefs, parseIntList, parseIntOption, parseNumberOption, printJson } from './shared.js';
+import { action, modelRefs, parseIntList, parseIntOption, parseNumberOption, parseQosOption, printJson, requireQueries } from './shared.js';
 import { summaryTable } from './serve.js';
 
 /** The queries of `duration` seconds of arrivals at `rate` (Poisson or constant), drawn as `abacus serve` draws them. */
@@ -98,7 +98,7 @@ export function loadCommand(): Command {
     .option('--min-query-count <n>', "the verdict's minimum measured queries (MLPerf server, p99: 270336)", parseIntOption('--min-query-count', 0), 1000)
     .option('--input-data <json>', "real inputs in perf_analyzer's JSON layout ({\"data\": [{<input>: [...]}, ...]}; one model)")
     .option('--models <list...>', 'models to load (default: every model the server lists)')
-    .option('--qos <spec>', "QoS in ms for every request ('50') or per model ('resnet50=50,bert=30'); default: the server's per-model default")
+    .option('--qos <spec>', "QoS in ms for every request ('50') or per model ('resnet50=50,bert=30'); default: the server's per-model default", parseQosOption('--qos'))
     .addOption(new Option('--arrivals <kind>', 'arrival process for --rate and --request-rate-range').choices(['poisson', 'constant'] as const).default('poisson' as const))
     .option('--batch-sizes <list>', 'batch sizes drawn per request', parseIntList('--batch-sizes'), [...DEFAULT_BATCH_SIZES])
     .option('--seq-lens <list>', 'BERT sequence lengths drawn per request', parseIntList('--seq-lens'), [...DEFAULT_SEQ_LENS])
@@ -140,7 +140,7 @@ export function loadCommand(): Command {
           }
           const services: ServiceSpec[] = [...models.values()].map((m) => ({ name: m.name, modelId: m.modelId, hasSeq: m.hasSeq }));
           let qos: QosSpec;
-          if (opts.qos !== undefined) qos = parseQosSpec(opts.qos);
+          if (opts.qos !== undefined) qos = opts.qos;
           else {
             const perModel: Record<string, number> = {};
             for (const m of models.values()) {
@@ -211,6 +211,7 @@ export function loadCommand(): Command {
           const trace = opts.trace
             ? readTraceCsv(opts.trace, services, { qos, rebase: true })
             : timedTrace(services, opts.rate as number, opts.duration as number, { seed: opts.seed, qos, arrivals: opts.arrivals, batchSizes: opts.batchSizes, seqLens: opts.seqLens }, opts.maxRequests);
+          if (opts.trace) requireQueries(opts.trace, trace);
           if (trace.length > opts.maxRequests) throw new InputError(`the trace holds ${trace.length} requests, over --max-requests ${opts.maxRequests}`);
           process.stderr.write(`abacus load: ${trace.length} requests to ${url.href} over ${transport.protocol} (${names.join(', ')})\n`);
           const progress = progressLines('abacus load', trace.length);

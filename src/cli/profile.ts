@@ -6,9 +6,19 @@ import { InputError } from '../common/errors.js';
 import { startProgress } from '../common/progress.js';
 import { ZOO, DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
 import { parseExecutionProvider } from '../executor/index.js';
-import { runProfile, combinations } from '../profiler/index.js';
+import { runProfile, combinations, groupsPerCombination } from '../profiler/index.js';
+import { describePlan, formatDuration, planProfile } from './profile-plan.js';
 import { hasSeqInput } from '../zoo/manifest.js';
-import { action, CUDA_OPTION_HELP, executionProviderFromFlags, parseIntList, parseIntOption, parseNumberOption, parseScale, printJson, resolveModels } from './shared.js';
+import { action, CUDA_OPTION_HELP, executionProviderFromFlags, modelRefs, parseIntList, parseIntOption, parseNumberOption, parseScale, printJson, resolveModels } from './shared.js';
+
+/** Plans estimated longer than this many hours need --yes. */
+const LONG_PLAN_H = 2;
+
+function binomial(n: number, k: number): number {
+  let r = 1;
+  for (let i = 0; i < k; i++) r = (r * (n - i)) / (i + 1);
+  return Math.round(r);
+}
 
 export function profileCommand(): Command {
   return new Command('profile')
@@ -29,7 +39,8 @@ export function profileCommand(): Command {
     .option('--threads <n>', 'intra-op threads per service (CPU); default cores / model-num', parseIntOption('--threads', 1))
     .option('--max-groups <n>', 'stop after this many new groups (resume later with the same arguments)', parseIntOption('--max-groups', 1))
     .option('--models-dir <dir>', 'models folder', 'models')
-    .option('--out <dir>', 'data set folder (default data/profile/<ep>-<scale>-<n>in<models>)')
+    .option('--out <dir>', 'data set folder (default runs/profile/<ep>-<scale>-<n>in<models>, git-ignored)')
+    .option('--yes', `run a plan estimated at more than ${LONG_PLAN_H} h (without it such a plan is refused)`)
     .option('--json', 'print one JSON object on stdout')
     .action(
       action(async (opts) => {
@@ -37,13 +48,23 @@ export function profileCommand(): Command {
         if (n < 2 || n > 4) throw new InputError(`--model-num must be 2, 3 or 4 (got ${n})`);
         const ep = executionProviderFromFlags(opts.ep, opts.cudaOption);
         if (opts.comb && opts.models) throw new InputError('give --comb (one combination) or --models (a set to combine), not both');
-        const refs = opts.comb ?? opts.models ?? ZOO.map((z) => z.name);
+        const refs = modelRefs(opts.comb ?? opts.models ?? ZOO.map((z) => z.name));
+        if (opts.comb && refs.length !== n) throw new InputError(`--comb names ${refs.length} models but --model-num is ${n}`);
+        if (!opts.comb && refs.length < n) throw new InputError(`--model-num ${n} needs at least ${n} models (got ${refs.length})`);
+        const out = opts.out ?? join('runs', 'profile', `${ep}-${opts.scale}-${n}in${refs.length}`);
+        // the plan, said before anything is built or run
+        const plan = planProfile({ refs, modelsDir: opts.modelsDir, scale: opts.scale, ep, modelNum: n, combinations: opts.comb ? 1 : binomial(refs.length, n), groupsPerCombination: groupsPerCombination(n, { batchSizes: opts.batchSizes, samples: opts.samples }), batchSizes: opts.batchSizes, reps: opts.reps, warmup: opts.warmup });
+        process.stderr.write(`${describePlan(plan, { modelNum: n, reps: opts.reps, warmup: opts.warmup, samples: opts.samples, batchSizes: opts.batchSizes, out })}\n`);
+        if (plan.estimateS > LONG_PLAN_H * 3600 && !opts.yes) {
+          throw new InputError(
+            `this plan would take about ${formatDuration(plan.estimateS)}: pass --yes to run it, or profile less, e.g. ` +
+              `'abacus profile --model-num ${n} --comb ${plan.models.slice(0, n).join(' ')} --scale tiny --samples 10 --reps 10' (minutes on a laptop CPU); ` +
+              `a profile stopped early resumes with the same arguments`,
+          );
+        }
         const models = await resolveModels(refs, opts.modelsDir, opts.scale);
-        if (opts.comb && models.length !== n) throw new InputError(`--comb names ${models.length} models but --model-num is ${n}`);
-        if (!opts.comb && models.length < n) throw new InputError(`--model-num ${n} needs at least ${n} models (got ${models.length})`);
         const profileModels = models.map((m) => ({ id: m.manifest.id, name: m.manifest.name, operators: m.manifest.operators.length, hasSeq: hasSeqInput(m.manifest) }));
         const combs = combinations(profileModels, n).map((c) => c.map((m) => m.name));
-        const out = opts.out ?? join('data', 'profile', `${ep}-${opts.scale}-${n}in${models.length}`);
         const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / n));
         let stopRequested = false;
         const onSigint = () => {
@@ -52,7 +73,7 @@ export function profileCommand(): Command {
           process.stderr.write('\nabacus profile: stopping after the current group (Ctrl-C again to abort)\n');
         };
         process.on('SIGINT', onSigint);
-        const bar = startProgress('profile', 1);
+        const bar = startProgress('profile', plan.groups);
         try {
           const result = await runProfile({
             out,

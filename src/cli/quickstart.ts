@@ -36,6 +36,7 @@ export function quickstartCommand(): Command {
     .option('--qos-factor <k>', 'QoS = k × the larger solo latency at the largest batch', parseNumberOption('--qos-factor', 0), DEFAULT_QOS_RULE.factor)
     .option('--rho <x>', 'load as a share of what one-query-at-a-time serving sustains', parseNumberOption('--rho', 0), DEFAULT_QOS_RULE.rhoQos)
     .option('--seed <n>', 'seed of the weights, profile, training and trace', parseIntOption('--seed'), 0)
+    .option('--models-dir <dir>', 'where the tiny zoo models are built (or found, when already built tiny); default <out>/models')
     .option('--json', 'print one JSON object on stdout')
     .action(
       action(async (opts) => {
@@ -58,7 +59,7 @@ export function quickstartCommand(): Command {
         };
         if (opts.comb.length !== 2) throw new InputError(`--comb takes two models (got ${opts.comb.length})`);
         const ep = 'cpu';
-        const modelsDir = join(out, 'models');
+        const modelsDir = opts.modelsDir ?? join(out, 'models');
         const command = ['abacus', ...process.argv.slice(2)].join(' ');
         const batchSizes = [...DEFAULT_BATCH_SIZES];
         const threads = Math.max(1, Math.floor(availableParallelism() / 2));

@@ -3,24 +3,27 @@
  * with `--listen`, an online server speaking the Open Inference Protocol (HTTP/REST, optionally gRPC)
  * under one policy until SIGTERM/SIGINT, which stops admission and drains.
  */
-import { Command, Option } from '@commander-js/extra-typings';
+import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '../common/errors.js';
+import { InputError, errorMessage } from '../common/errors.js';
+import type { Predictor } from '../predictor/index.js';
 import { ensureDir, writeJsonAtomic } from '../common/fsutil.js';
+import { startProgress } from '../common/progress.js';
 import { collectProvenance } from '../common/provenance.js';
 import { DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
 import { parseExecutionProvider } from '../executor/index.js';
-import { generateTrace, readTraceCsv, parseQosSpec, openRunLog, POLICY_NAMES, type LatencyModel, type PolicyName, type QosSpec, type RunSummary, type ServiceSpec } from '../controller/index.js';
+import { generateTrace, readTraceCsv, openRunLog, POLICY_NAMES, type LatencyModel, type PolicyName, type QosSpec, type RunSummary, type ServiceSpec } from '../controller/index.js';
 import { findPredictor, predictorLatencyModel, serveRun, servePeak, OnlineServer, parseHostPort } from '../serve/index.js';
 import type { ResolvedModel } from './shared.js';
+import { checkPredictorFit, predictorFindings } from './predictor-fit.js';
 import { hasSeqInput } from '../zoo/manifest.js';
-import { action, CUDA_OPTION_HELP, executionProviderFromFlags, parseIntList, parseIntOption, parseNumberOption, parseScale, printJson, resolveModels } from './shared.js';
+import { action, CUDA_OPTION_HELP, executionProviderFromFlags, parseIntList, parseIntOption, parseNumberOption, parseQosOption, parseRangeOption, parseScale, printJson, requireQueries, resolveModels } from './shared.js';
 
 function parsePolicies(value: string): PolicyName[] {
   const list = value.split(/[\s,]+/).filter(Boolean);
   const expanded = list.includes('all') ? [...POLICY_NAMES] : list;
-  for (const p of expanded) if (!(POLICY_NAMES as readonly string[]).includes(p)) throw new InputError(`unknown policy '${p}': expected ${POLICY_NAMES.join(', ')} or all`);
+  for (const p of expanded) if (!(POLICY_NAMES as readonly string[]).includes(p)) throw new InvalidArgumentError(`--policy: unknown policy '${p}': expected ${POLICY_NAMES.join(', ')} or all`);
   return expanded as PolicyName[];
 }
 
@@ -42,29 +45,60 @@ export function summaryTable(summaries: readonly SummaryRow[]): string {
   return lines.join('\n');
 }
 
+/**
+ * The first bundle under `roots` (in order) that fits the services; when none does, the error says the
+ * commands that make the one this run needs.
+ */
+async function findPredictorIn(roots: readonly string[], services: readonly ServiceSpec[], explicit: string | undefined, run: { scale: string; ep: string; modelsDir: string; batchSizes: readonly number[]; seqLens: readonly number[] }, reject?: (predictor: Predictor, dir: string) => string | null): Promise<{ predictor: Predictor; dir: string }> {
+  const ids = services.map((s) => s.modelId);
+  const names = services.map((s) => s.name);
+  if (explicit) return findPredictor(roots[0] ?? '.', ids, names, explicit);
+  const reasons: string[] = [];
+  for (const root of roots) {
+    try {
+      return await findPredictor(root, ids, names, undefined, reject);
+    } catch (err) {
+      reasons.push(errorMessage(err).replace(/; train one with .*$/, ''));
+    }
+  }
+  throw new InputError(`${reasons.join('; ')}. Make the predictor this run needs with: ${makePredictorCommand(services, run)} (or pass --predictor <bundle dir>)`);
+}
+
+/** The profile and train commands that make a predictor for this run (its models, scale, EP, batch sizes). */
+function makePredictorCommand(services: readonly ServiceSpec[], run: { scale: string; ep: string; modelsDir: string; batchSizes: readonly number[]; seqLens: readonly number[] }): string {
+  const n = services.length;
+  const profileDir = join('runs', 'profile', `${run.ep}-${run.scale}-${n}in${n}`);
+  const seq = services.some((s) => s.hasSeq) ? ` --seq-lens ${run.seqLens.join(',')}` : '';
+  return (
+    `abacus profile --model-num ${n} --comb ${services.map((s) => s.name).join(' ')} --scale ${run.scale} --ep ${run.ep} --models-dir ${run.modelsDir} --batch-sizes ${run.batchSizes.join(',')}${seq} --samples 10 --reps 10` +
+    ` && abacus train --data ${profileDir} --modeling mlp`
+  );
+}
+
 export function serveCommand(): Command {
   return new Command('serve')
     .description('serve several models on one accelerator under a policy (abacus, fcfs, sjf, edf, concurrent), with a seeded load')
     .requiredOption('--comb <models...>', 'the co-located models (zoo ids or names)')
     .option('--policy <list>', "policies to run on the same trace, or 'all'", parsePolicies, ['abacus'] as PolicyName[])
-    .option('--qos <spec>', "QoS target in ms for every query ('50') or per model ('resnet50=50,bert=30')", '50')
+    .option('--qos <spec>', "QoS target in ms for every query ('50') or per model ('resnet50=50,bert=30')", parseQosOption('--qos'), 50 as QosSpec)
     .option('--load <qps>', 'Poisson arrival rate over all models, queries/s', parseNumberOption('--load', 0), 50)
     .option('--queries <n>', 'queries to issue', parseIntOption('--queries', 1), 1000)
     .addOption(new Option('--arrivals <kind>', 'arrival process').choices(['poisson', 'constant'] as const).default('poisson' as const))
     .option('--trace <csv>', 'replay a trace instead (arrival_ms,model,batch,seq,qos_ms)')
     .option('--batch-sizes <list>', 'batch sizes drawn per query', parseIntList('--batch-sizes'), [...DEFAULT_BATCH_SIZES])
     .option('--seq-lens <list>', 'BERT sequence lengths drawn per query', parseIntList('--seq-lens'), [...DEFAULT_SEQ_LENS])
+    .option('--allow-extrapolation', 'use a predictor far outside the batch sizes, sequence lengths or model sizes it was trained on (refused by default)')
     .option('--ways <n>', 'split points priced per predictor call in the abacus search', parseIntOption('--ways', 1), 2)
     .option('--thld <ms>', 'slack below which the search accepts a split', parseNumberOption('--thld', 0), 5)
     .option('--abandon', 'drop queries predicted to miss their QoS (same rule in every policy)')
-    .option('--predictor <dir>', 'predictor bundle (default: the one under data/predictor/ that fits the combination)')
-    .option('--predictors-root <dir>', 'where to look for a bundle', join('data', 'predictor'))
+    .option('--predictor <dir>', 'predictor bundle (default: the first under --predictors-root that fits the combination)')
+    .option('--predictors-root <dirs...>', 'where to look for a bundle, in order', [join('runs', 'predictor'), join('data', 'predictor')])
     .option('--ep <ep>', 'execution provider: cpu, webgpu or cuda', 'cpu')
     .option('--cuda-option <key=value...>', CUDA_OPTION_HELP)
     .option('--threads <n>', 'intra-op threads per service (CPU); default cores / models', parseIntOption('--threads', 1))
     .option('--simulate', 'no executor: a virtual clock and the predictor stand in (fast, deterministic)')
     .option('--find-peak', 'find the highest Poisson load with p99 <= QoS and violations <= 1% per policy (bisection)')
-    .option('--peak-range <lo,hi>', 'load bracket for --find-peak, queries/s', '5,200')
+    .option('--peak-range <lo,hi>', 'load bracket for --find-peak, queries/s', parseRangeOption('--peak-range'), [5, 200] as [number, number])
     .option('--peak-resolution <qps>', 'stop the --find-peak bisection when the bracket is narrower than this (default 1% of lo)', parseNumberOption('--peak-resolution', 0))
     .option('--seed <n>', 'seed of the trace', parseIntOption('--seed'), 0)
     .option('--models-dir <dir>', 'models folder', 'models')
@@ -87,19 +121,34 @@ export function serveCommand(): Command {
         const ep = executionProviderFromFlags(opts.ep, opts.cudaOption);
         const models = await resolveModels(opts.comb, opts.modelsDir, opts.scale);
         const services: ServiceSpec[] = models.map((m) => ({ name: m.manifest.name, modelId: m.manifest.id, hasSeq: hasSeqInput(m.manifest) }));
-        const qos = parseQosSpec(opts.qos);
+        const qos = opts.qos;
         const needsPredictor = opts.policy.some((p) => p === 'sjf' || p === 'abacus') || opts.simulate === true || opts.abandon === true;
         let latencyModel: LatencyModel | null = null;
         let predictorDir: string | null = null;
+        let found: { predictor: Predictor; dir: string } | null = null;
+        const runShape = { scale: opts.scale, ep: opts.ep, modelsDir: opts.modelsDir, batchSizes: opts.batchSizes, seqLens: opts.seqLens };
+        // an offline trace is read first: its shapes are what the predictor must cover
+        const traceFromFile = opts.trace && opts.listen === undefined && !opts.findPeak ? readTraceCsv(opts.trace, services) : null;
+        if (opts.trace && traceFromFile) requireQueries(opts.trace, traceFromFile);
+        const of = (model: string, key: 'batch' | 'seq', flag: readonly number[]): number[] => (traceFromFile ? [...new Set(traceFromFile.filter((q) => q.model === model).map((q) => q[key]))] : [...flag]);
+        const shapes = { batchSizes: (m: string) => of(m, 'batch', opts.batchSizes), seqLens: (m: string) => of(m, 'seq', opts.seqLens) };
+        // a bundle found by looking (not named with --predictor) must also cover the run, or the next is tried
+        const reject = (predictor: Predictor, dir: string): string | null => {
+          if (opts.allowExtrapolation) return null;
+          const far = predictorFindings(predictor, models, shapes).filter((f) => f.severity === 'refuse');
+          return far.length > 0 ? `predictor bundle ${dir} was trained outside this run (${far.map((f) => f.message).join('; ')})` : null;
+        };
         if (needsPredictor) {
           try {
-            const found = await findPredictor(opts.predictorsRoot, services.map((s) => s.modelId), services.map((s) => s.name), opts.predictor);
+            found = await findPredictorIn(opts.predictorsRoot, services, opts.predictor, runShape, reject);
             latencyModel = predictorLatencyModel(found.predictor);
             predictorDir = found.dir;
           } catch (err) {
             if (opts.policy.some((p) => p === 'sjf' || p === 'abacus') || opts.simulate) throw err;
           }
         }
+        // the predictor's training ranges against what this run serves (the trace's shapes, or the flags')
+        if (found) checkPredictorFit(found.dir, found.predictor, models, shapes, opts.allowExtrapolation === true, `make a predictor for this run with: ${makePredictorCommand(services, runShape)}`);
         const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / models.length));
         if (opts.listen !== undefined) {
           await serveOnline({
@@ -112,8 +161,34 @@ export function serveCommand(): Command {
         const base = { models, policies: opts.policy, latencyModel, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true, ep, intraOpThreads: threads, seed: opts.seed, simulate: opts.simulate === true };
         const loadSpec = { services, queries: opts.queries, arrivals: opts.arrivals, seed: opts.seed, qos, batchSizes: opts.batchSizes, seqLens: opts.seqLens };
         if (opts.findPeak) {
-          const [lo, hi] = opts.peakRange.split(',').map(Number) as [number, number];
-          const peaks = await servePeak({ ...base, out: null, load: loadSpec, lowQps: lo, highQps: hi, ...(opts.peakResolution !== undefined ? { resolutionQps: opts.peakResolution } : {}), onPoint: (p, l, s) => process.stderr.write(`peak search ${p}: ${l.toFixed(1)} q/s → p99/QoS ${s.p99OverQos?.toFixed(2) ?? '-'}, violations ${(s.violationRatio * 100).toFixed(1)}%\n`) });
+          const [lo, hi] = opts.peakRange;
+          if (!base.simulate) process.stderr.write(`abacus serve: starting ${models.length} services and warming their sessions\n`);
+          // progress per probe run (the bisection's number of probes is not known ahead)
+          const bar = startProgress('serve --find-peak', opts.queries);
+          let probe = 0;
+          let probePolicy = '';
+          let before = 0;
+          let probes = 0;
+          let peaks: Awaited<ReturnType<typeof servePeak>>;
+          try {
+            peaks = await servePeak({
+              ...base, out: null, load: loadSpec, lowQps: lo, highQps: hi, ...(opts.peakResolution !== undefined ? { resolutionQps: opts.peakResolution } : {}),
+              onQuery: (p, done) => {
+                if (done === 1) {
+                  probe = p === probePolicy ? probe + 1 : 1;
+                  probePolicy = p;
+                  // done and total count every probe so far: the rate is right, the ETA is the current probe's
+                  if (probes > 0) before += opts.queries;
+                  probes += 1;
+                  bar.setTotal(probes * opts.queries);
+                }
+                bar.update(before + done, { info: `${p} probe ${probe}` });
+              },
+              onPoint: (p, l, s) => process.stderr.write(`peak search ${p}: ${l.toFixed(1)} q/s → p99/QoS ${s.p99OverQos?.toFixed(2) ?? '-'}, violations ${(s.violationRatio * 100).toFixed(1)}%\n`),
+            });
+          } finally {
+            bar.stop();
+          }
           const rows = Object.entries(peaks).map(([policy, r]) => ({
             policy,
             peakQps: r.peakQps,
@@ -145,16 +220,24 @@ export function serveCommand(): Command {
           else for (const r of rows) console.log(`${r.policy.padEnd(12)} peak ${r.peakQps?.toFixed(1) ?? 'none'} q/s (fails at ${r.failQps?.toFixed(1) ?? '-'}; ${r.runs} runs)`);
           return;
         }
-        const trace = opts.trace ? readTraceCsv(opts.trace, services) : generateTrace({ ...loadSpec, loadQps: opts.load });
-        const result = await serveRun({
-          ...base,
-          trace,
-          out: opts.out ?? null,
-          onPolicy: (p, s) => process.stderr.write(`${p}: ${s.completed}/${s.issued} completed, violations ${(s.violationRatio * 100).toFixed(1)}%\n`),
-        });
+        const trace = traceFromFile ?? generateTrace({ ...loadSpec, loadQps: opts.load });
+        if (!base.simulate) process.stderr.write(`abacus serve: starting ${models.length} services and warming their sessions\n`);
+        const bar = startProgress('serve', trace.length * opts.policy.length);
+        let result: Awaited<ReturnType<typeof serveRun>>;
+        try {
+          result = await serveRun({
+            ...base,
+            trace,
+            out: opts.out ?? null,
+            onQuery: (p, done) => bar.update(opts.policy.indexOf(p) * trace.length + done, { info: p }),
+            onPolicy: (p, s) => process.stderr.write(`${p}: ${s.completed}/${s.issued} completed, violations ${(s.violationRatio * 100).toFixed(1)}%\n`),
+          });
+        } finally {
+          bar.stop();
+        }
         if (opts.json) {
-          const one = result.summaries.length === 1 ? result.summaries[0] : undefined;
-          printJson(one ? { ...one, predictor: predictorDir } : { summaries: result.summaries, predictor: predictorDir });
+          // one shape whatever the number of policies
+          printJson({ summaries: result.summaries, predictor: predictorDir });
         } else {
           console.log(summaryTable(result.summaries));
           if (predictorDir) console.log(`predictor: ${predictorDir}`);

@@ -3,10 +3,11 @@
  * object on stdout and nothing else there), errors as one line on stderr with exit code 2 for bad input,
  * and zoo models built on demand when missing.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { InputError, errorMessage, exitCodeOf } from '../common/errors.js';
+import { parseQosSpec, type QosSpec } from '../controller/index.js';
 import { isZooName, zooEntry, ZOO } from '../zoo/catalog.js';
 import { ensureZooModel } from '../zoo/build.js';
 import { readManifest, type Manifest } from '../zoo/manifest.js';
@@ -75,6 +76,38 @@ export function parseIntList(name: string, min = 1): (value: string) => number[]
     if (parts.length === 0) throw new InvalidArgumentError(`${name} is an empty list`);
     return parts.map((p) => parseIntOption(name, min)(p));
   };
+}
+
+/** `--qos`: one target in ms ('50') or one per model ('resnet50=50,bert=30'); errors name the flag and the problem. */
+export function parseQosOption(name: string): (value: string) => QosSpec {
+  return (value: string) => {
+    const asNumber = Number(value.trim());
+    if (value.trim() !== '' && Number.isFinite(asNumber) && asNumber <= 0) throw new InvalidArgumentError(`${name} must be a positive number of ms (got '${value}')`);
+    try {
+      return parseQosSpec(value);
+    } catch (err) {
+      throw new InvalidArgumentError(`${name}: ${errorMessage(err)}, or one number of ms for every model`);
+    }
+  };
+}
+
+/** A 'lo,hi' bracket of two numbers with min <= lo < hi. */
+export function parseRangeOption(name: string, min = 0): (value: string) => [number, number] {
+  return (value: string) => {
+    const parts = value.split(',').map((p) => p.trim());
+    const nums = parts.map(Number);
+    if (parts.length !== 2 || parts.some((p) => p === '') || nums.some((n) => !Number.isFinite(n))) throw new InvalidArgumentError(`${name} takes two numbers 'lo,hi' (got '${value}')`);
+    const [lo, hi] = nums as [number, number];
+    if (lo < min || hi <= lo) throw new InvalidArgumentError(`${name} needs ${min} <= lo < hi (got '${value}')`);
+    return [lo, hi];
+  };
+}
+
+/** A `--trace` that gave no query is an error (a run of nothing would look like a clean one). */
+export function requireQueries<T>(tracePath: string, trace: readonly T[]): void {
+  if (trace.length > 0) return;
+  const first = (readFileSync(tracePath, 'utf8').split(/\r?\n/)[0] ?? '').slice(0, 80);
+  throw new InputError(`${tracePath}: the trace holds no queries (expected a header arrival_ms,model,batch,seq,qos_ms and one row per query; its first line is '${first}')`);
 }
 
 export function parseScale(value: string): ZooScale {

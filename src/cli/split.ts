@@ -1,7 +1,8 @@
 /** `abacus split`: cut a user's ONNX model into operators. */
 import { Command } from '@commander-js/extra-typings';
 import { InvalidArgumentError } from '@commander-js/extra-typings';
-import { splitModel } from '../zoo/split.js';
+import { join } from 'node:path';
+import { defaultName, splitModel } from '../zoo/split.js';
 import { action, parseIntOption, parseNumberOption, printJson } from './shared.js';
 
 function parseDims(value: string, previous: Record<string, number> = {}): Record<string, number> {
@@ -14,7 +15,8 @@ export function splitCommand(): Command<[string]> {
   return new Command('split')
     .description('cut any ONNX model into operators at every valid cut (one activation crosses it) and write a model folder')
     .argument('<model>', 'the .onnx file (weights embedded or as external data next to it)')
-    .requiredOption('--out <dir>', 'model folder to write (model.onnx, model.onnx.data, manifest.json)')
+    .option('--out <dir>', 'model folder to write (model.onnx, model.onnx.data, manifest.json); default <models-dir>/<name>')
+    .option('--models-dir <dir>', 'models folder the model folder goes into when --out is absent (where serve, profile and bench look)', 'models')
     .option('--operators <n>', 'merge the pieces into N operators of balanced FLOPs', parseIntOption('--operators', 1))
     .option('--verify', 'run the whole model and the chain of its operators on the CPU and compare')
     .option('--verify-tolerance <x>', 'largest absolute difference --verify accepts', parseNumberOption('--verify-tolerance', 0), 1e-4)
@@ -27,7 +29,7 @@ export function splitCommand(): Command<[string]> {
     .action(
       action(async (model, opts) => {
         const result = await splitModel(model, {
-          outDir: opts.out,
+          outDir: opts.out ?? join(opts.modelsDir, opts.name ?? defaultName(model)),
           operators: opts.operators,
           verify: opts.verify === true,
           verifyTolerance: opts.verifyTolerance,

@@ -1,7 +1,7 @@
 /** `abacus train`. */
 import { Command, Option } from '@commander-js/extra-typings';
 import { basename, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { trainPredictor, saveTrainResult, describeTrainSummary, readProfileMeta, MODELINGS, type Modeling, type TrainMode, type SvmKernel, type MlpOptimizer, type ModelWork, type WorkResolver, type FeatureEncoding } from '../predictor/index.js';
 import { InputError } from '../common/errors.js';
 import { startProgress } from '../common/progress.js';
@@ -9,6 +9,7 @@ import { isZooName } from '../zoo/catalog.js';
 import { ensureZooModel } from '../zoo/build.js';
 import { manifestPath, operatorWork, readManifest } from '../zoo/manifest.js';
 import type { ZooScale } from '../zoo/definition.js';
+import { checkProfilesComplete } from './profile-check.js';
 import { action, parseIntOption, parseNumberOption, parseScale, printJson } from './shared.js';
 
 /**
@@ -41,10 +42,26 @@ async function manifestWork(dataDirs: readonly string[], modelsDir: string, fall
   };
 }
 
+/** Where bare `abacus train` looks for a profile: the user's own runs first, then the committed data sets. */
+const PROFILE_ROOTS = [join('runs', 'profile'), join('data', 'profile')];
+
+/** The profile folder (one holding profile.json) written last under the first root that has any. */
+export function newestProfile(roots: readonly string[]): string {
+  for (const root of roots) {
+    if (!existsSync(root)) continue;
+    const found = readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'profile.json')))
+      .map((d) => ({ dir: join(root, d.name), mtimeMs: statSync(join(root, d.name, 'profile.json')).mtimeMs }))
+      .sort((a, b) => b.mtimeMs - a.mtimeMs);
+    if (found[0]) return found[0].dir;
+  }
+  throw new InputError(`no --data given and no profile under ${roots.join(' or ')}: make one with 'abacus profile --model-num 2 --comb resnet50 vgg16 --scale tiny --samples 10 --reps 10', or pass --data <profile dir>`);
+}
+
 export function trainCommand(): Command {
   return new Command('train')
     .description('train an overlap-aware latency predictor (MLP, LR or SVM) on profile data, with k-fold and held-out error reports')
-    .requiredOption('--data <dirs...>', 'profile data set folder(s) (abacus profile --out)')
+    .option('--data <dirs...>', 'profile data set folder(s) (abacus profile --out); default: the newest profile under runs/profile/, else under data/profile/')
     .addOption(new Option('--modeling <m>', 'predictor').choices(MODELINGS as readonly Modeling[]).default('mlp' as Modeling))
     .addOption(new Option('--mode <mode>', "'all': one model for every combination; 'onebyone': one per combination").choices(['all', 'onebyone'] as const).default('all' as TrainMode))
     .option('--folds <k>', 'k of the k-fold cross-validation (0: none)', parseIntOption('--folds', 0), 5)
@@ -59,16 +76,20 @@ export function trainCommand(): Command {
     .addOption(new Option('--label <l>', "what the models learn: 'log' (log-latency: relative errors count) or 'ms' (the original's)").choices(['log', 'ms'] as const).default('log' as const))
     .option('--models-dir <dir>', "where the profiled models' manifests are (for profiles without per-operator FLOPs)", 'models')
     .addOption(new Option('--scale <scale>', 'scale of zoo models built on demand for their manifests (default: the profile\'s)').default('full' as ZooScale).argParser(parseScale))
-    .option('--out <dir>', 'bundle folder (default data/predictor/<data>-<modeling>-<mode>)')
+    .option('--out <dir>', 'bundle folder (default runs/predictor/<data>-<modeling>-<mode>, git-ignored)')
+    .option('--allow-partial', "train on a profile with fewer groups than its profile.json plans (refused by default)")
     .option('--json', 'print one JSON object on stdout')
     .action(
       action(async (opts) => {
-        const out = opts.out ?? join('data', 'predictor', `${basename(opts.data[0]!)}-${opts.modeling}${opts.modeling === 'svm' && opts.kernel === 'rbf' ? '-rbf' : ''}-${opts.mode}`);
+        const data = opts.data ?? [newestProfile(PROFILE_ROOTS)];
+        if (!opts.data) process.stderr.write(`abacus train: no --data given: training on the newest profile, ${data[0]}\n`);
+        checkProfilesComplete(data, opts.allowPartial === true);
+        const out = opts.out ?? join('runs', 'predictor', `${basename(data[0]!)}-${opts.modeling}${opts.modeling === 'svm' && opts.kernel === 'rbf' ? '-rbf' : ''}-${opts.mode}`);
         const bar = startProgress('train', 1);
         const encoding = Number(opts.encoding) as FeatureEncoding;
-        const resolveWork = encoding !== 1 ? await manifestWork(opts.data, opts.modelsDir, opts.scale) : undefined;
+        const resolveWork = encoding !== 1 ? await manifestWork(data, opts.modelsDir, opts.scale) : undefined;
         const result = await trainPredictor({
-          dataDirs: opts.data,
+          dataDirs: data,
           encoding,
           labelTransform: opts.label === 'ms' ? 'none' : 'log',
           ...(resolveWork ? { resolveWork } : {}),
@@ -84,7 +105,7 @@ export function trainCommand(): Command {
           kernel: opts.kernel,
           onProgress: (e) => {
             bar.setTotal(e.total);
-            bar.update(e.done, { info: `${e.phase}${e.fold !== null ? ` fold ${e.fold + 1}/${e.folds}` : ''}${e.combination ? ` ${e.combination}` : ''}` });
+            bar.update(e.done, { info: `${e.phase}${e.fold !== null ? ` ${e.fold + 1}/${e.folds}` : ''}${e.combination ? ` ${e.combination}` : ''}` });
           },
         });
         bar.stop();

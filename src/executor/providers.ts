@@ -1,7 +1,8 @@
 /**
  * Execution providers through onnxruntime-node. `cpu` and `webgpu` ship inside the npm package; the
- * CUDA EP needs the provider libraries of the same ORT release (1.29.0), which the default install skips:
- * asking for it without them fails at start with instructions, never a silent fallback to the CPU.
+ * CUDA EP needs the provider libraries of the same ORT release (1.29.0), which the install skips (package.json's
+ * allowScripts denies onnxruntime-node's postinstall, which would fetch them from NuGet): asking for it without
+ * them fails at start with instructions, never a silent fallback to the CPU.
  *
  * CUDA provider options: onnxruntime-node 1.29's binding passes only `deviceId` to the CUDA provider, so
  * options such as `cudnn_conv_algo_search` or `do_copy_in_default_stream` reach it only through the
@@ -32,12 +33,12 @@ export function ortBinaryDir(): string {
 }
 
 export const CUDA_INSTALL_HINT =
-  "the CUDA execution provider is not installed: onnxruntime-node's default install skips it. " +
-  'With internet access on a Linux x64 machine with CUDA 12.x and cuDNN 9, onnxruntime-node 1.29.0 installs it itself: ' +
-  '`npm install onnxruntime-node@1.29.0 --onnxruntime-node-install=cuda12` (or `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`) ' +
+  "the CUDA execution provider is not installed: this project's install skips onnxruntime-node's postinstall (package.json's allowScripts). " +
+  'With internet access on a Linux x64 machine with CUDA 12.x and cuDNN 9, onnxruntime-node 1.29.0 installs it itself: set "onnxruntime-node": true under ' +
+  'allowScripts in package.json and run `npm install onnxruntime-node@1.29.0 --onnxruntime-node-install=cuda12` (or `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`), which ' +
   "downloads ORT 1.29.0's CUDA 12 provider (libonnxruntime_providers_cuda.so, libonnxruntime_providers_shared.so) from NuGet " +
   'next to the ORT binary. That release ships no CUDA 13 build through NuGet: on a CUDA 13 machine (such as the H200 here) ' +
-  "take ORT 1.29.0's CUDA 13 provider libraries (scripts/gpu/cuda.sh does, see scripts/gpu/README.md) and put them in that folder";
+  "take ORT 1.29.0's CUDA 13 provider libraries (scripts/gpu/cuda-pack.sh does, see scripts/gpu/README.md) and put them in that folder";
 
 /** CUDA provider options the shim passes on (onnxruntime's own names); anything else is refused up front. */
 export const CUDA_PROVIDER_OPTION_KEYS = [
@@ -118,7 +119,7 @@ export function setCudaProviderOptions(options: Readonly<Record<string, string>>
   if (!cudaOptionsShimActive()) {
     throw new UnavailableError(
       `CUDA provider options (${entries.map(([k, v]) => `${k}=${v}`).join(', ')}) need the options shim: onnxruntime-node 1.29 passes only deviceId to the CUDA provider. ` +
-        'Build it with scripts/gpu/build-cuda-options.sh and start node with LD_PRELOAD=<path>/libabacus_cuda_options.so (scripts/gpu/cuda.sh does both)',
+        'Build it with scripts/gpu/build-cuda-options.sh and start node with LD_PRELOAD=<path>/libabacus_cuda_options.so (scripts/gpu/cuda-pack.sh and cuda-boot.sh do both)',
     );
   }
   process.env[CUDA_OPTIONS_ENV] = entries.map(([k, v]) => `${k}=${v}`).join(';');

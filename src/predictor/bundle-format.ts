@@ -1,5 +1,5 @@
 /**
- * The predictor bundle folder (`abacus.predictor` v2; v1 is still read): `bundle.json` plus, for some models, data files
+ * The predictor bundle folder (`abacus.predictor` v3, which adds the trained ranges; v1 and v2 are still read): `bundle.json` plus, for some models, data files
  * next to it whose sha256 is recorded in `bundle.json`. This module only writes and checks the format; it
  * knows no model (bundle.ts turns a checked bundle into a Predictor).
  */
@@ -12,11 +12,15 @@ import type { Provenance } from '../common/provenance.js';
 import { type FeatureSpec, describeFeatureSpec, featureCount, featureEncoding, validateFeatureSpec } from './features.js';
 import type { DataSource } from './dataset.js';
 import type { EvaluationReport } from './evaluate.js';
+import { type TrainedRanges, validateRanges } from './ranges.js';
 
 export const BUNDLE_FORMAT = 'abacus.predictor';
-/** Written by this version; version 1 bundles (feature encoding 1, labels in ms) are still read. */
-export const BUNDLE_VERSION = 2;
-export const BUNDLE_VERSIONS_READ: readonly number[] = [1, 2];
+/**
+ * Written by this version (3: `ranges`, what the predictor was trained on); version 1 (feature encoding 1,
+ * labels in ms) and 2 (no ranges) bundles are still read.
+ */
+export const BUNDLE_VERSION = 3;
+export const BUNDLE_VERSIONS_READ: readonly number[] = [1, 2, 3];
 export const BUNDLE_FILE = 'bundle.json';
 
 export type Modeling = 'mlp' | 'lr' | 'svm';
@@ -100,6 +104,8 @@ export interface BundleJson {
   model: ModelJson;
   training: TrainingRecord | null;
   evaluation: EvaluationReport | null;
+  /** Version 3: the batch sizes, sequence lengths, operators and FLOPs of the training rows (absent before). */
+  ranges?: TrainedRanges;
 }
 
 /** A bundle file other than bundle.json. */
@@ -140,7 +146,7 @@ export function readBundleJson(dir: string): BundleJson {
   const b = raw as Record<string, unknown>;
   if (b.format !== BUNDLE_FORMAT) throw new InputError(`${path}: format is ${JSON.stringify(b.format)}, expected "${BUNDLE_FORMAT}"`);
   if (typeof b.version !== 'number' || !BUNDLE_VERSIONS_READ.includes(b.version)) {
-    throw new InputError(`${path}: ${BUNDLE_FORMAT} version ${JSON.stringify(b.version)} is not supported (this abacus reads versions ${BUNDLE_VERSIONS_READ.join(' and ')})`);
+    throw new InputError(`${path}: ${BUNDLE_FORMAT} version ${JSON.stringify(b.version)} is not supported (this abacus reads versions ${BUNDLE_VERSIONS_READ.join(', ')})`);
   }
   if (typeof b.modeling !== 'string' || !(MODELINGS as readonly string[]).includes(b.modeling)) bad(`unknown modeling ${JSON.stringify(b.modeling)}`);
   if (typeof b.name !== 'string') bad('missing name');
@@ -187,6 +193,7 @@ export function readBundleJson(dir: string): BundleJson {
   } else {
     bad(`unknown model kind ${JSON.stringify(model.kind)}`);
   }
+  if (b.version >= 3) validateRanges(b.ranges, path);
   return raw as BundleJson;
 }
 

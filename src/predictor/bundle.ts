@@ -15,6 +15,7 @@ export * from './bundle-format.js';
 function attach<P extends Predictor>(p: P, bundle: BundleJson): P {
   p.training = bundle.training ?? null;
   p.evaluation = bundle.evaluation ?? null;
+  p.ranges = bundle.ranges ?? null;
   return p;
 }
 

@@ -40,6 +40,18 @@ export {
 } from './dataset.js';
 export type { Predictor } from './predictor.js';
 export {
+  type Interval,
+  type ModelRange,
+  type TrainedRanges,
+  type ServedModel,
+  type RangeFinding,
+  LARGE_GAP,
+  trainedRanges,
+  rangesOfGroups,
+  rangesFromDataSets,
+  checkServingRanges,
+} from './ranges.js';
+export {
   type BundleExpectations,
   type BundleJson,
   type Modeling,

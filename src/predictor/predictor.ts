@@ -19,6 +19,7 @@ import {
   writeBundle,
 } from './bundle-format.js';
 import type { EvaluationReport } from './evaluate.js';
+import type { TrainedRanges } from './ranges.js';
 import { type FeatureSpec, type GroupMember, encodeGroup, featureCount, featureNames } from './features.js';
 
 export interface Predictor {
@@ -30,6 +31,8 @@ export interface Predictor {
   name: string;
   training: TrainingRecord | null;
   evaluation: EvaluationReport | null;
+  /** What the training rows covered (bundle version 3); null for older bundles. */
+  ranges: TrainedRanges | null;
   /** 'log': the backend predicts log-latency and predictMs returns its exp. */
   labelTransform: LabelTransform;
   /**
@@ -39,7 +42,7 @@ export interface Predictor {
   predictMs(features: Float32Array, rows: number, out?: Float64Array): Float64Array;
   /** Encode and predict groups of members (allocates; for convenience, not the hot path). */
   predictGroupsMs(groups: ReadonlyArray<ArrayLike<GroupMember>>): Float64Array;
-  /** Write the bundle folder (`abacus.predictor` v2). */
+  /** Write the bundle folder (`abacus.predictor` v3). */
   save(dir: string): void;
   /** The bundle.json content (without writing). */
   toBundleJson(): BundleJson;
@@ -95,6 +98,7 @@ export abstract class BasePredictor implements Predictor {
   name: string;
   training: TrainingRecord | null = null;
   evaluation: EvaluationReport | null = null;
+  ranges: TrainedRanges | null = null;
   /** What the backend's output is: the latency in ms ('none') or its logarithm ('log'). */
   labelTransform: LabelTransform;
 
@@ -143,7 +147,8 @@ export abstract class BasePredictor implements Predictor {
     const { model, files } = this.modelJson();
     const json: BundleJson = {
       format: BUNDLE_FORMAT,
-      version: BUNDLE_VERSION,
+      // version 3 carries the trained ranges; a predictor without them (fitted outside trainPredictor) is written as version 2
+      version: this.ranges ? BUNDLE_VERSION : 2,
       name: this.name,
       modeling: this.modeling,
       featureSpec: {
@@ -160,6 +165,7 @@ export abstract class BasePredictor implements Predictor {
       model,
       training: this.training,
       evaluation: this.evaluation,
+      ...(this.ranges ? { ranges: this.ranges } : {}),
     };
     return { json, files };
   }

@@ -5,6 +5,7 @@
  * trains one model per combination (results for comparison, as the original's onebyone mode).
  * Nothing is printed: progress goes to `onProgress`.
  */
+import { trainedRanges } from './ranges.js';
 import { join } from 'node:path';
 import { InputError } from '../common/errors.js';
 import { writeJsonAtomic } from '../common/fsutil.js';
@@ -314,6 +315,7 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
       hyperParameters: hyperParameters(r),
       fit: fits[fits.length - 1] ?? {},
     };
+    predictor.ranges = trainedRanges(data);
     bundles.push({ name: predictor.name, combination: unit.combination, predictor });
 
     if (testSet.rows > 0) {

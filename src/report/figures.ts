@@ -19,6 +19,7 @@ import {
 } from './theme.js';
 import type { BalancerName, FixedColorScale, PolicyName, PredictorName } from './theme.js';
 import type { VegaLiteSpec } from './render.js';
+import { fontMetrics } from './fonts.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
@@ -147,21 +148,64 @@ function uniqueInOrder(values: Iterable<string>): string[] {
   return [...new Set(values)];
 }
 
-function titleOf(text: FigureText, fallback: string): { text: string; subtitle?: string } {
-  return text.subtitle ? { text: text.title ?? fallback, subtitle: text.subtitle } : { text: text.title ?? fallback };
+/**
+ * Width of the plot area of every single-panel figure (CSS px). The canvas is this plus the y axis
+ * (60-90 px), and titles, subtitles and legends are laid out to fit it, so the plot fills the canvas
+ * instead of sitting in its left third below a longer subtitle.
+ */
+export const PLOT_WIDTH = 600;
+/** Subtitles wrap at this width (px): the plot and its y axis. */
+const TEXT_WIDTH = PLOT_WIDTH + 70;
+
+/**
+ * Text cut into lines no wider than `maxPx` at `fontSize` px (DejaVu Sans, the figures' font): at '; '
+ * between clauses where it can, else between words.
+ */
+export function wrapText(text: string, maxPx: number, fontSize = 12): string[] {
+  const face = fontMetrics().regular;
+  const fits = (t: string): boolean => face.width(t, fontSize) <= maxPx;
+  if (fits(text)) return [text];
+  const lines: string[] = [];
+  let line = '';
+  for (const clause of text.split(/(?<=;) /)) {
+    const candidate = line ? `${line} ${clause}` : clause;
+    if (fits(candidate)) {
+      line = candidate;
+      continue;
+    }
+    if (line) lines.push(line);
+    line = '';
+    // a clause too long for one line: between words
+    for (const word of clause.split(' ')) {
+      const next = line ? `${line} ${word}` : word;
+      if (fits(next) || !line) line = next;
+      else {
+        lines.push(line);
+        line = word;
+      }
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+function titleOf(text: FigureText, fallback: string): { text: string; subtitle?: string | string[] } {
+  if (!text.subtitle) return { text: text.title ?? fallback };
+  const lines = wrapText(text.subtitle, TEXT_WIDTH);
+  return { text: text.title ?? fallback, subtitle: lines.length === 1 ? text.subtitle : lines };
 }
 
 function colorEncoding(scale: FixedColorScale, field: string, title: string): Record<string, unknown> {
   return { field, type: 'nominal', title, scale: { domain: scale.domain, range: scale.range }, sort: scale.domain };
 }
 
-/** Room per bar in grouped bar charts (px): groups of 3-4 bars are ~40-55 px wide. */
-const BAR_STEP = 12;
-
-/** Room per bar when a group has `bars` bars: BAR_STEP, widened so that a group is at least 36 px wide. */
-function barStep(bars: number): number {
-  return Math.max(BAR_STEP, Math.ceil(36 / Math.max(1, bars)));
+/** Width of one category's group (px) when `groups` share the plot's width. */
+function groupWidth(groups: number): number {
+  return PLOT_WIDTH / Math.max(1, groups);
 }
+
+/** Axis numbers as people write them: 0.5, 20, 1,500 (never 2e+2); decimals only where the ticks need them. */
+const NUMBER_FORMAT = ',~f';
 
 function spec(body: Record<string, unknown>): VegaLiteSpec {
   return { $schema: SCHEMA, config: THEME_CONFIG, ...body } as unknown as VegaLiteSpec;
@@ -229,17 +273,17 @@ function groupedPolicyBars(
   return {
     mark: { type: 'bar' },
     encoding: {
-      x: combinationAxis(data.order, barStep(data.color.domain.length) * data.color.domain.length),
+      x: combinationAxis(data.order, groupWidth(data.order.length)),
       xOffset: { field: 'policy', type: 'nominal', sort: data.color.domain },
       y: { field: 'value', type: 'quantitative', title: yTitle, axis: { format: yFormat } },
       color: colorEncoding(data.color, 'policy', 'policy'),
       tooltip: [
         { field: 'combination', type: 'nominal' },
         { field: 'policy', type: 'nominal' },
-        { field: 'value', type: 'quantitative', title: yTitle, format: yFormat },
+        { field: 'value', type: 'quantitative', title: yTitle, format: '.2f' },
       ],
     },
-    width: { step: barStep(data.color.domain.length), for: 'offset' },
+    width: PLOT_WIDTH,
     height: 280,
   };
 }
@@ -263,13 +307,13 @@ export function predictionErrorSpec(rows: readonly PredictionErrorRow[], text: F
   });
   const order = uniqueInOrder([...values].sort((a, b) => a.rank - b.rank).map((v) => v.combination));
   const color = predictorColorScale(rows.map((r) => r.predictor));
-  const x = combinationAxis(order, barStep(color.domain.length) * color.domain.length);
+  const x = combinationAxis(order, groupWidth(order.length));
   const xOffset = { field: 'predictor', type: 'nominal', sort: color.domain };
-  const y = { field: 'mape', type: 'quantitative', title: 'prediction error, MAPE (%)', axis: { format: '~g' } };
+  const y = { field: 'mape', type: 'quantitative', title: 'prediction error, MAPE (%)', axis: { format: NUMBER_FORMAT } };
   return spec({
     title: titleOf(text, 'Latency prediction error per model combination'),
     data: { values },
-    width: { step: barStep(color.domain.length), for: 'offset' },
+    width: PLOT_WIDTH,
     height: 260,
     layer: [
       {
@@ -299,7 +343,7 @@ export function predictionErrorSpec(rows: readonly PredictionErrorRow[], text: F
 export function tailLatencySpec(rows: readonly TailLatencyRow[], text: FigureText = {}): VegaLiteSpec {
   requireRows(rows, 'tail latency figure');
   const data = policyData(rows, (r) => r.p99OverQos, 'p99/QoS');
-  const bars = groupedPolicyBars(data, '99th-percentile latency / QoS target (×)', '.1f');
+  const bars = groupedPolicyBars(data, '99th-percentile latency / QoS target (×)', NUMBER_FORMAT);
   const { width, height, ...barLayer } = bars;
   return spec({
     title: titleOf(text, '99th-percentile latency relative to the QoS target'),
@@ -310,28 +354,39 @@ export function tailLatencySpec(rows: readonly TailLatencyRow[], text: FigureTex
   });
 }
 
-/** QoS-violation ratio per combination, one line with points per policy. */
+/**
+ * QoS-violation ratio per combination: a dot per policy, side by side within each combination's group
+ * (the combinations are unrelated: no line joins them), on a thin stem from 0 so a 0 % dot is read as one.
+ */
 export function violationRatioSpec(rows: readonly ViolationRow[], text: FigureText = {}): VegaLiteSpec {
   requireRows(rows, 'violation ratio figure');
   const data = policyData(rows, (r) => r.violationPct, 'violation ratio');
-  const step = Math.max(34, 8 * data.color.domain.length);
+  const x = combinationAxis(data.order, groupWidth(data.order.length));
+  const xOffset = { field: 'policy', type: 'nominal', sort: data.color.domain };
+  const y = { field: 'value', type: 'quantitative', title: 'QoS violations (% of queries)', axis: { format: NUMBER_FORMAT } };
+  const color = { ...colorEncoding(data.color, 'policy', 'policy'), legend: { symbolOpacity: 1 } };
   return spec({
     title: titleOf(text, 'QoS-violation ratio per model combination'),
-    // Abacus last, so its line is drawn on top of the baselines'.
-    data: { values: [...data.values].sort((a, b) => Number(a.policy === POLICY_LABELS.abacus) - Number(b.policy === POLICY_LABELS.abacus)) },
-    mark: { type: 'line', point: { size: 45 } },
-    encoding: {
-      x: { ...combinationAxis(data.order, step), scale: { padding: 0.5 } },
-      y: { field: 'value', type: 'quantitative', title: 'QoS violations (% of queries)', axis: { format: '~g' } },
-      color: colorEncoding(data.color, 'policy', 'policy'),
-      tooltip: [
-        { field: 'combination', type: 'nominal' },
-        { field: 'policy', type: 'nominal' },
-        { field: 'value', type: 'quantitative', title: 'violations (%)', format: '.1f' },
-      ],
-    },
-    width: { step },
+    data: { values: data.values },
+    width: PLOT_WIDTH,
     height: 260,
+    layer: [
+      { mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.6 }, encoding: { x, xOffset, y, y2: { datum: 0 }, color } },
+      {
+        mark: { type: 'point', filled: true, size: 70, opacity: 1 },
+        encoding: {
+          x,
+          xOffset,
+          y,
+          color,
+          tooltip: [
+            { field: 'combination', type: 'nominal' },
+            { field: 'policy', type: 'nominal' },
+            { field: 'value', type: 'quantitative', title: 'violations (%)', format: '.1f' },
+          ],
+        },
+      },
+    ],
   });
 }
 
@@ -339,7 +394,7 @@ export function violationRatioSpec(rows: readonly ViolationRow[], text: FigureTe
 export function peakThroughputSpec(rows: readonly PeakThroughputRow[], text: FigureText = {}): VegaLiteSpec {
   requireRows(rows, 'peak throughput figure');
   const data = policyData(rows, (r) => r.peakQps, 'peak throughput');
-  const bars = groupedPolicyBars(data, 'peak throughput (queries/s)', ',.0f');
+  const bars = groupedPolicyBars(data, 'peak throughput (queries/s)', NUMBER_FORMAT);
   if (!rows.some((r) => r.note)) {
     return spec({ title: titleOf(text, 'Peak throughput that meets the QoS target'), data: { values: data.values }, ...bars });
   }
@@ -370,7 +425,7 @@ export function overloadCompletionsSpec(rows: readonly OverloadCompletionRow[], 
   const sentValues = uniqueInOrder(rows.map((r) => (r.sent === undefined ? '' : String(r.sent))));
   const sent = sentValues.length === 1 && sentValues[0] !== '' ? Number(sentValues[0]) : undefined;
   const yTitle = sent === undefined ? 'completed queries (count)' : `completed queries (of ${sent.toLocaleString('en-US')} sent)`;
-  const bars = groupedPolicyBars(data, yTitle, ',.0f');
+  const bars = groupedPolicyBars(data, yTitle, NUMBER_FORMAT);
   const { width, height, ...barLayer } = bars;
   const layers: Record<string, unknown>[] = [barLayer];
   if (sent !== undefined) layers.push(...referenceLine(sent, 'queries sent'));
@@ -417,7 +472,7 @@ export function decisionTimeSpec(rows: readonly DecisionTimeRow[], text: FigureT
     data: { values },
     mark: singleOrSeriesLine(series.length > 0),
     encoding,
-    width: 460,
+    width: PLOT_WIDTH,
     height: 240,
   });
 }
@@ -445,13 +500,13 @@ export function waysOutcomeSpec(rows: readonly WaysOutcomeRow[], text: FigureTex
         { field, type: 'quantitative', title, format: '.2f' },
       ],
     },
-    width: 460,
+    width: PLOT_WIDTH,
     height: 170,
   });
   return spec({
     title: titleOf(text, 'QoS violations and goodput versus search ways'),
     data: { values },
-    vconcat: [panel('violationPct', 'QoS violations (% of queries)', '.1f'), panel('goodputQps', 'goodput (queries/s meeting QoS)', ',.0f')],
+    vconcat: [panel('violationPct', 'QoS violations (% of queries)', NUMBER_FORMAT), panel('goodputQps', 'goodput (queries/s meeting QoS)', NUMBER_FORMAT)],
     spacing: 14,
   });
 }
@@ -501,7 +556,7 @@ export function latencyCdfSpec(foreground: string, series: readonly LatencySampl
         mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
         encoding: {
           x: text.logX
-            ? { field: 'latencyMs', type: 'quantitative', title: `${fg} query latency (ms, log scale)`, scale: { type: 'log', nice: false }, axis: { format: '~g' } }
+            ? { field: 'latencyMs', type: 'quantitative', title: `${fg} query latency (ms, log scale)`, scale: { type: 'log', nice: false }, axis: { format: NUMBER_FORMAT } }
             : { field: 'latencyMs', type: 'quantitative', title: `${fg} query latency (ms)`, scale: { zero: false } },
           y: { field: 'p', type: 'quantitative', title: 'fraction of queries (CDF)', scale: { domain: [0, 1] }, axis: { format: '.1f' } },
           color: { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: colors }, sort: names, legend: { orient: 'right', direction: 'vertical', offset: 40 } },
@@ -552,7 +607,7 @@ export function clusterTimeSeriesSpec(
       mark: { type: 'line', strokeWidth: 1.8 },
       encoding: {
         x: showX ? x : { ...x, axis: { title: null, labels: false } },
-        y: { field: 'value', type: 'quantitative', title: yTitle, axis: { format: ',.0f' } },
+        y: { field: 'value', type: 'quantitative', title: yTitle, axis: { format: NUMBER_FORMAT } },
         color: colorEnc,
         strokeDash: {
           field: 'series',
@@ -565,7 +620,7 @@ export function clusterTimeSeriesSpec(
     };
     const layers: Record<string, unknown>[] = [lines];
     if (qos && options.qosMs !== undefined) layers.push(...referenceLine(options.qosMs, 'QoS target'));
-    return { layer: layers, width: 620, height: 150 };
+    return { layer: layers, width: PLOT_WIDTH, height: 150 };
   };
   return spec({
     title: titleOf(options, 'Cluster: throughput and latency over time per balancer'),
@@ -629,9 +684,9 @@ export function policyOutcomeSpec(rows: readonly PolicyOutcomeRow[], text: Figur
     title: titleOf(text, 'Every policy on the same trace'),
     data: { values },
     hconcat: [
-      bar('tail', 'p99 latency / QoS target (×)', '.1f', target),
-      bar('violationPct', 'QoS violations (% of queries)', '.0f'),
-      bar('goodputQps', 'goodput (queries/s meeting QoS)', ',.0f'),
+      bar('tail', 'p99 latency / QoS target (×)', NUMBER_FORMAT, target),
+      bar('violationPct', 'QoS violations (% of queries)', NUMBER_FORMAT),
+      bar('goodputQps', 'goodput (queries/s meeting QoS)', NUMBER_FORMAT),
     ],
     spacing: 28,
   });

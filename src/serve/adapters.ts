@@ -118,7 +118,7 @@ export function predictorLatencyModel(predictor: Predictor): LatencyModel {
  * has as many slots as it has models: MLP bundles first, one-model-for-all bundles before per-combination
  * ones. An explicit folder is checked the same way.
  */
-export async function findPredictor(root: string, modelIds: number[], modelNames: string[], explicit?: string): Promise<{ predictor: Predictor; dir: string }> {
+export async function findPredictor(root: string, modelIds: number[], modelNames: string[], explicit?: string, reject?: (predictor: Predictor, dir: string) => string | null): Promise<{ predictor: Predictor; dir: string }> {
   const expect = { modelIds, modelNames, slots: modelIds.length };
   if (explicit) return { predictor: await loadPredictor(explicit, expect), dir: explicit };
   const candidates: string[] = [];
@@ -134,7 +134,11 @@ export async function findPredictor(root: string, modelIds: number[], modelNames
   const reasons: string[] = [];
   for (const dir of candidates) {
     try {
-      return { predictor: await loadPredictor(dir, expect), dir };
+      const predictor = await loadPredictor(dir, expect);
+      // the caller's own test (the run's shapes against the bundle's training ranges): a reason to pass it by
+      const why = reject?.(predictor, dir) ?? null;
+      if (why === null) return { predictor, dir };
+      reasons.push(why);
     } catch (err) {
       reasons.push((err as Error).message);
     }

@@ -10,7 +10,7 @@ import { InputError } from '../common/errors.js';
 import { Executor, balancedOperatorCuts, type ExecutionProviderName } from '../executor/index.js';
 import {
   runServing, simulateServing, latencyFromModel, openRunLog, findPeakLoad, generateTrace,
-  type LatencyModel, type PolicyName, type RunSummary, type TraceQuery, type LoadSpec, type PeakResult,
+  type LatencyModel, type PolicyName, type RunSummary, type RunLogSink, type TraceQuery, type LoadSpec, type PeakResult,
 } from '../controller/index.js';
 import type { Manifest } from '../zoo/manifest.js';
 import { ExecutorRunner } from './adapters.js';
@@ -32,6 +32,8 @@ export interface ServeRunOptions {
   /** Simulation: relative noise of the simulated latencies. */
   noise?: number;
   onPolicy?: (policy: PolicyName, summary: RunSummary) => void;
+  /** Called as each query of the trace is accounted for (completed, late, dropped or failed): `done` of this policy's run. */
+  onQuery?: (policy: PolicyName, done: number) => void;
   /** Serve on these already-started services (kept running afterwards) instead of starting new ones. */
   executor?: Executor;
 }
@@ -70,6 +72,26 @@ export async function startServices(models: ServeRunOptions['models'], ep: Execu
   }
 }
 
+/** A run log that counts the queries it is given (for progress) and passes everything on to `inner`. */
+function countingLog(inner: RunLogSink | undefined, onQuery: (done: number) => void): RunLogSink & { close(): void } {
+  let done = 0;
+  const sink: RunLogSink & { close(): void } = {
+    query(row) {
+      inner?.query(row);
+      onQuery(++done);
+    },
+    flush(force) {
+      inner?.flush?.(force);
+    },
+    close() {
+      (inner as { close?: () => void } | undefined)?.close?.();
+    },
+  };
+  // per-group rows only where the inner log keeps them (the serving loop builds them only for a sink that has group)
+  if (inner?.group) sink.group = (row) => inner.group?.(row);
+  return sink;
+}
+
 export async function serveRun(opts: ServeRunOptions): Promise<ServeRunResult> {
   const provenance = collectProvenance({ executionProvider: opts.simulate ? 'simulated' : opts.ep, seed: opts.seed });
   const summaries: RunSummary[] = [];
@@ -81,7 +103,8 @@ export async function serveRun(opts: ServeRunOptions): Promise<ServeRunResult> {
   const ex = opts.simulate ? null : opts.executor ?? (await startServices(opts.models, opts.ep, opts.intraOpThreads, opts.seed, opts.trace));
   try {
     for (const policy of opts.policies) {
-      const log = opts.out ? openRunLog({ path: join(opts.out, `${policy}.queries.csv`), format: 'csv', groupsPath: join(opts.out, `${policy}.groups.ndjson`) }) : undefined;
+      const fileLog = opts.out ? openRunLog({ path: join(opts.out, `${policy}.queries.csv`), format: 'csv', groupsPath: join(opts.out, `${policy}.groups.ndjson`) }) : undefined;
+      const log = opts.onQuery ? countingLog(fileLog, (done) => opts.onQuery?.(policy, done)) : fileLog;
       let summary: RunSummary;
       try {
         if (ex) {

@@ -349,7 +349,8 @@ function missingAncestors(dir: string): string[] {
   return missing;
 }
 
-function defaultName(path: string): string {
+/** The model name `abacus split` gives a file when --name is absent. */
+export function defaultName(path: string): string {
   const base = basename(path, extname(path)).replace(/[^A-Za-z0-9_.-]/g, '_');
   return /^[A-Za-z0-9]/.test(base) ? base : `model${base}`;
 }

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** tsx's loader by its resolved URL, so that a child run from another folder (`cwd`) still finds it. */
+const TSX = import.meta.resolve('tsx');
 
 export interface CliResult {
   code: number | null;
@@ -11,11 +13,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): CliResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: options.cwd ?? ROOT, encoding: 'utf8', timeout: options.timeoutMs ?? 240_000 });
+export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): CliResult {
+  const r = spawnSync(process.execPath, ['--import', TSX, CLI, ...args], { cwd: options.cwd ?? ROOT, encoding: 'utf8', timeout: options.timeoutMs ?? 240_000, ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function startCli(args: string[], options: { cwd?: string } = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
 }

@@ -96,7 +96,7 @@ test('a bundle for other models, another slot count or another modeling is refus
 test('corrupt bundles and other versions are InputErrors naming the file', async () => {
   const variants: Array<[string, (dir: string) => void, RegExp]> = [
     ['bad-json', (d) => writeFileSync(join(d, BUNDLE_FILE), '{"format": "abacus.predictor", "vers'), /corrupt bundle/],
-    ['version', (d) => edit(d, (b) => (b.version = 3)), /version 3 is not supported/],
+    ['version', (d) => edit(d, (b) => (b.version = 4)), /version 4 is not supported/],
     ['v1-encoding-2', (d) => edit(d, (b) => (b.version = 1)), /a version 1 bundle has feature encoding 1/],
     ['encoding', (d) => edit(d, (b) => ((b.featureSpec as { encoding: number }).encoding = 7)), /feature encoding 7 is not supported/],
     ['work-missing', (d) => edit(d, (b) => (b.featureSpec as { work: unknown[] }).work.pop()), /needs a work table for each of the 3 models/],

@@ -23,7 +23,7 @@ test('train on an older profile: FLOPs from the manifests (zoo models built on d
   const r = runCli(['train', '--data', data, '--modeling', 'lr', '--folds', '0', '--models-dir', models, '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const bundle = JSON.parse(readFileSync(join(out, 'bundle.json'), 'utf8')) as { version: number; featureSpec: { encoding: number; work: Array<{ operatorGflops: number[] }> }; label: { transform: string } };
-  assert.equal(bundle.version, 2);
+  assert.equal(bundle.version, 3);
   assert.equal(bundle.featureSpec.encoding, 3);
   assert.equal(bundle.featureSpec.work.length, 4);
   assert.ok(bundle.featureSpec.work.every((w) => w.operatorGflops.length > 0 && w.operatorGflops.every((g) => g > 0)));
