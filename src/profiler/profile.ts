@@ -13,7 +13,7 @@ import { summarize, median } from '../common/stats.js';
 import { Executor, defaultPlan, type ExecutionProviderName, type SegmentRun } from '../executor/index.js';
 import { hasSeqInput, operatorWork, type Manifest } from '../zoo/manifest.js';
 import { PROFILE_FORMAT, PROFILE_VERSION, csvHeader, csvRow, prepareCsvForAppend } from './format.js';
-import { combinationName, drawGroups, groupsPerCombination, type ProfileModel, type ProfileGroup } from './sampling.js';
+import { SAMPLING_RULE, countGroups, combinationName, drawProfile, groupsPerCombination, type GroupCounts, type ProfileModel, type ProfileGroup } from './sampling.js';
 
 export interface ProfileSettings {
   modelNum: number;
@@ -30,9 +30,11 @@ export interface ProfileSettings {
   scale: string;
   intraOpThreads: number;
   plan: string;
+  /** The sampling rule that drew the groups (src/profiler/sampling.ts); a resume must use the same one. */
+  samplingRule: number;
 }
 
-export interface ProfileRunOptions extends Omit<ProfileSettings, 'plan'> {
+export interface ProfileRunOptions extends Omit<ProfileSettings, 'plan' | 'samplingRule'> {
   out: string;
   /** The models, with their manifest folders. */
   models: Array<{ manifest: Manifest; dir: string }>;
@@ -48,8 +50,27 @@ export interface ProfileFile {
   version: typeof PROFILE_VERSION;
   settings: ProfileSettings;
   models: Array<{ id: number; name: string; operators: number; hasSeq: boolean; sha256: string; operatorGflops?: number[]; referenceSeq?: number }>;
-  files: Array<{ combination: string[]; csv: string; groups: number }>;
+  files: Array<{ combination: string[]; csv: string; groups: number; rows: number; planned: GroupCounts; measured: GroupCounts }>;
+  /** What the profile holds, summed over the files (rewritten when a run ends or stops). */
+  contents: ProfileContents;
   provenance: Provenance;
+}
+
+/** profile.json's statement of what the data set holds. */
+export interface ProfileContents {
+  samplingRule: number;
+  /** Every group configuration (present members, segments, batches, sequence lengths) is in the profile once. */
+  distinctConfigurations: 'profile';
+  /** Share of the planned groups with a model absent, and what --absent-ratio asked. */
+  absentShare: number;
+  absentRatio: number;
+  /** Timed and untimed runs per group. */
+  reps: number;
+  warmup: number;
+  planned: GroupCounts;
+  /** The rows the CSVs hold now. */
+  measured: GroupCounts;
+  complete: boolean;
 }
 
 export interface ProfileRunResult {
@@ -76,7 +97,8 @@ function profileModel(m: Manifest): ProfileModel {
 }
 
 function sameSettings(a: ProfileSettings, b: ProfileSettings): keyof ProfileSettings | null {
-  for (const key of Object.keys(a) as Array<keyof ProfileSettings>) {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)] as Array<keyof ProfileSettings>);
+  for (const key of keys) {
     if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
   }
   return null;
@@ -87,7 +109,7 @@ export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunRes
   const byName = new Map(opts.models.map((m) => [m.manifest.name, m]));
   // everything but where the run writes, what it reads and how it reports is a setting recorded in profile.json
   const { out: _out, models: _models, maxGroups: _maxGroups, onProgress: _onProgress, shouldStop: _shouldStop, ...chosen } = opts;
-  const settings: ProfileSettings = { ...chosen, plan: defaultPlan(opts.ep) };
+  const settings: ProfileSettings = { ...chosen, plan: defaultPlan(opts.ep), samplingRule: SAMPLING_RULE };
   const metaPath = join(opts.out, 'profile.json');
   if (existsSync(metaPath)) {
     let previous: ProfileFile;
@@ -98,6 +120,9 @@ export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunRes
     }
     if (previous.format !== PROFILE_FORMAT || previous.version !== PROFILE_VERSION) throw new InputError(`${metaPath}: not an abacus profile of version ${PROFILE_VERSION}`);
     const differs = sameSettings(previous.settings, settings);
+    if (differs === 'samplingRule') {
+      throw new InputError(`${opts.out} holds a profile drawn with sampling rule ${previous.settings.samplingRule ?? 1}; this abacus draws with rule ${SAMPLING_RULE} (absent share over the whole profile, configurations distinct), so it cannot resume it: choose another --out`);
+    }
     if (differs) throw new InputError(`${opts.out} holds a profile made with another ${differs} (${JSON.stringify(previous.settings[differs])}); resume with the same arguments or choose another --out`);
     for (const m of opts.models) {
       const was = previous.models?.find((p) => p.name === m.manifest.name);
@@ -107,16 +132,16 @@ export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunRes
     }
   }
   const perComb = groupsPerCombination(opts.modelNum, opts);
-  const meta: ProfileFile = {
-    format: PROFILE_FORMAT,
-    version: PROFILE_VERSION,
-    settings,
-    // per-operator work recorded, so that training (feature encodings 2, 3) needs no model files
-    models: opts.models.map((m) => ({ ...profileModel(m.manifest), sha256: m.manifest.model.sha256, ...operatorWork(m.manifest) })),
-    files: opts.combinations.map((c) => ({ combination: c, csv: `${c.join('_')}.csv`, groups: perComb })),
-    provenance: collectProvenance({ executionProvider: opts.ep, seed: opts.seed }),
-  };
-  writeJsonAtomic(metaPath, meta);
+  const combModels = opts.combinations.map((c) =>
+    c.map((n) => {
+      const m = byName.get(n);
+      if (!m) throw new InputError(`combination names unknown model '${n}'`);
+      return profileModel(m.manifest);
+    }),
+  );
+  // the whole draw, up front (cheap): what each file will hold, and the groups to measure
+  const plan: ProfileGroup[][] = opts.combinations.map(() => []);
+  for (const { combination, group } of drawProfile(combModels, opts)) plan[combination]!.push(group);
 
   // resume state of every combination
   let resumedFrom = 0;
@@ -128,6 +153,42 @@ export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunRes
     if (state.repairedBytes > 0) repairedLines++;
     return { path, state };
   });
+  const rowsDone = resume.map((r) => r.state.rows);
+  const writeMeta = (): void => {
+    const files = opts.combinations.map((c, i) => ({
+      combination: c,
+      csv: `${c.join('_')}.csv`,
+      groups: perComb,
+      rows: rowsDone[i]!,
+      planned: countGroups(plan[i]!),
+      measured: countGroups(plan[i]!.slice(0, rowsDone[i]!)),
+    }));
+    const planned = sumCounts(files.map((f) => f.planned));
+    const measured = sumCounts(files.map((f) => f.measured));
+    const meta: ProfileFile = {
+      format: PROFILE_FORMAT,
+      version: PROFILE_VERSION,
+      settings,
+      // per-operator work recorded, so that training (feature encodings 2, 3) needs no model files
+      models: opts.models.map((m) => ({ ...profileModel(m.manifest), sha256: m.manifest.model.sha256, ...operatorWork(m.manifest) })),
+      files,
+      contents: {
+        samplingRule: SAMPLING_RULE,
+        distinctConfigurations: 'profile',
+        absentShare: planned.groups > 0 ? planned.withAbsent / planned.groups : 0,
+        absentRatio: opts.absentRatio,
+        reps: opts.reps,
+        warmup: opts.warmup,
+        planned,
+        measured,
+        complete: measured.groups >= planned.groups,
+      },
+      provenance: collectProvenance({ executionProvider: opts.ep, seed: opts.seed }),
+    };
+    writeJsonAtomic(metaPath, meta);
+  };
+  writeMeta();
+
   const groupsTotal = perComb * opts.combinations.length;
   let groupsDone = resumedFrom;
   let groupsThisRun = 0;
@@ -140,22 +201,20 @@ export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunRes
   try {
     if (groupsDone < groupsTotal) {
       for (const name of needed) {
-        const m = byName.get(name);
-        if (!m) throw new InputError(`combination names unknown model '${name}'`);
+        const m = byName.get(name)!;
         const t0 = performance.now();
         await ex.addService({ name, modelDir: m.dir, ep: opts.ep, intraOpThreads: opts.intraOpThreads, seed: opts.seed }, opts.modelNum);
         await ex.prepare(name, opts.batchSizes[0]!, hasSeqInput(m.manifest) ? opts.seqLens[0]! : 0, [], true);
         prepareMs += performance.now() - t0;
       }
     }
-    outer: for (const [ci, comb] of opts.combinations.entries()) {
+    outer: for (const [ci, groups] of plan.entries()) {
       const { path, state } = resume[ci]!;
       if (state.rows >= perComb) continue;
       const appender = new DurableAppender(path);
       try {
         if (state.repairedBytes === -1) appender.append(`${csvHeader(opts.modelNum).join(',')}\n`);
-        const combModels = comb.map((n) => profileModel(byName.get(n)!.manifest));
-        for (const group of drawGroups(combModels, { ...opts })) {
+        for (const group of groups) {
           if (group.index < state.rows) continue;
           if (opts.shouldStop?.() || (opts.maxGroups !== undefined && groupsThisRun >= opts.maxGroups)) {
             stopped = true;
@@ -165,9 +224,10 @@ export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunRes
           timedMs += r.timedMs;
           prepareMs += r.prepareMs;
           appender.append(csvRow(group, r.stats));
+          rowsDone[ci]!++;
           groupsDone++;
           groupsThisRun++;
-          opts.onProgress?.(groupsDone, groupsTotal, combinationName(combModels));
+          opts.onProgress?.(groupsDone, groupsTotal, combinationName(combModels[ci]!));
         }
       } finally {
         appender.close();
@@ -175,6 +235,7 @@ export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunRes
     }
   } finally {
     await ex.shutdown();
+    writeMeta();
   }
   const wallMs = performance.now() - started;
   const bookkeepingMs = Math.max(0, wallMs - timedMs - prepareMs);
@@ -224,4 +285,16 @@ async function measureGroup(ex: Executor, group: ProfileGroup, reps: number, war
 function toStats(latUs: number[], skewUs: number[]) {
   const s = summarize(latUs);
   return { medianUs: s.median, meanUs: s.mean, stdUs: s.std, minUs: s.min, maxUs: s.max, p5Us: s.p5, p95Us: s.p95, skewUs: median(skewUs), reps: latUs.length };
+}
+
+function sumCounts(all: readonly GroupCounts[]): GroupCounts {
+  const c: GroupCounts = { groups: 0, solo: 0, colocated: 0, withAbsent: 0, byPresent: {} };
+  for (const x of all) {
+    c.groups += x.groups;
+    c.solo += x.solo;
+    c.colocated += x.colocated;
+    c.withAbsent += x.withAbsent;
+    for (const [k, v] of Object.entries(x.byPresent)) c.byPresent[k] = (c.byPresent[k] ?? 0) + v;
+  }
+  return c;
 }
