@@ -36,6 +36,8 @@ export interface ProfileSample {
   members: GroupMember[];
   /** The label: median latency in ms. */
   labelMs: number;
+  /** Timed repetitions behind the median. */
+  reps: number;
   /** The combination, i.e. the CSV file's base name (`resnet50_bert`). */
   combination: string;
   file: string;
@@ -73,7 +75,28 @@ export interface Dataset {
   /** Index into `combinations` per row. */
   combinationOf: Int32Array;
   combinations: string[];
+  /** Members present per row (1: a solo group; 2 or more: co-located). */
+  presentOf: Uint8Array;
+  /**
+   * The group configuration of each row (its present members, as the features see them), numbered from 0
+   * over the data set: rows with the same number are measurements of the same group, and every split
+   * keeps them on one side.
+   */
+  configurationOf: Int32Array;
+  /** What reading did with rows of the same configuration. */
+  duplicates: DuplicateReport;
   sources: DataSource[];
+}
+
+export interface DuplicateReport {
+  /** Rows in the CSVs. */
+  rowsRead: number;
+  /** Distinct configurations among them. */
+  configurations: number;
+  /** Rows whose configuration an earlier row already had. */
+  duplicateRows: number;
+  /** true: each configuration is one row (label: the median of its rows' medians, reps summed). */
+  merged: boolean;
 }
 
 function fail(where: string, message: string): never {
@@ -245,7 +268,7 @@ export function parseProfileCsv(text: string, file: string, models: ProfileModel
     for (const c of LATENCY_COLUMNS) latencyCell(cell(layout.stats[c]), where, c, c === 'median_us');
     intCell(cell(layout.stats.reps), where, 'reps', 1);
     const medianUs = Number(cell(layout.stats.median_us));
-    samples.push({ members, labelMs: medianUs / 1000, combination, file, line, index });
+    samples.push({ members, labelMs: medianUs / 1000, reps: Number(cell(layout.stats.reps)), combination, file, line, index });
   }
   return { samples, slots: layout.members.length };
 }
@@ -284,6 +307,8 @@ export interface LoadDatasetOptions {
   encoding?: FeatureEncoding;
   /** Encodings 2 and 3: where the work tables of models that profile.json does not describe come from. */
   resolveWork?: WorkResolver;
+  /** Merge rows of one configuration into one (default false: every CSV row is a row). */
+  mergeDuplicates?: boolean;
 }
 
 /** The spec that covers several data folders: the union of their models, the widest slot count. */
@@ -322,41 +347,77 @@ export function specForProfiles(profiles: ProfileData[], slots?: number, encodin
   return makeFeatureSpec(models, slots ?? widest, encoding);
 }
 
-/** Encode samples (from any folders) with a spec. */
-export function buildDataset(profiles: ProfileData[], spec: FeatureSpec): Dataset {
+/** The identity of a group configuration: its present members in canonical order (what the features see). */
+export function configurationKey(members: readonly GroupMember[]): string {
+  return [...members]
+    .sort((a, b) => a.modelId - b.modelId || a.start - b.start || a.end - b.end || a.batch - b.batch || a.seq - b.seq)
+    .map((m) => `${m.modelId}:${m.start}:${m.end}:${m.batch}:${m.seq}`)
+    .join('|');
+}
+
+function medianOf(values: readonly number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const mid = v.length >> 1;
+  return v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
+}
+
+/**
+ * Encode samples (from any folders) with a spec. `merge`: rows of one configuration (a solo group drawn
+ * again in another batch tuple or pair file by sampling rule 1, or the same group in two data folders)
+ * become one row, labelled with the median of their medians and placed in the first row's combination.
+ */
+export function buildDataset(profiles: ProfileData[], spec: FeatureSpec, merge = false): Dataset {
   const width = featureCount(spec);
-  const rows = profiles.reduce((n, p) => n + p.samples.length, 0);
+  const all = profiles.flatMap((p) => p.samples);
+  const keyOf = new Map<string, number>();
+  const groups: ProfileSample[][] = [];
+  const configOfSample = all.map((s) => {
+    const key = configurationKey(s.members);
+    let c = keyOf.get(key);
+    if (c === undefined) {
+      c = groups.length;
+      keyOf.set(key, c);
+      groups.push([]);
+    }
+    groups[c]!.push(s);
+    return c;
+  });
+  const rowsOut: Array<{ sample: ProfileSample; labelMs: number; config: number }> = merge
+    ? groups.map((g, c) => ({ sample: g[0]!, labelMs: g.length > 1 ? medianOf(g.map((s) => s.labelMs)) : g[0]!.labelMs, config: c }))
+    : all.map((s, i) => ({ sample: s, labelMs: s.labelMs, config: configOfSample[i]! }));
+  const rows = rowsOut.length;
   const features = new Float32Array(rows * width);
   const labelsMs = new Float64Array(rows);
   const combinationOf = new Int32Array(rows);
+  const presentOf = new Uint8Array(rows);
+  const configurationOf = new Int32Array(rows);
   const combinations: string[] = [];
   const comboIndex = new Map<string, number>();
-  let r = 0;
-  for (const p of profiles) {
-    for (const s of p.samples) {
-      try {
-        encodeGroup(spec, s.members, features, r * width);
-      } catch (err) {
-        throw new InputError(`${s.file}:${s.line}: ${errorMessage(err)} (${describeFeatureSpec(spec)})`);
-      }
-      labelsMs[r] = s.labelMs;
-      let c = comboIndex.get(s.combination);
-      if (c === undefined) {
-        c = combinations.length;
-        combinations.push(s.combination);
-        comboIndex.set(s.combination, c);
-      }
-      combinationOf[r] = c;
-      r++;
+  rowsOut.forEach(({ sample: s, labelMs, config }, r) => {
+    try {
+      encodeGroup(spec, s.members, features, r * width);
+    } catch (err) {
+      throw new InputError(`${s.file}:${s.line}: ${errorMessage(err)} (${describeFeatureSpec(spec)})`);
     }
-  }
+    labelsMs[r] = labelMs;
+    let c = comboIndex.get(s.combination);
+    if (c === undefined) {
+      c = combinations.length;
+      combinations.push(s.combination);
+      comboIndex.set(s.combination, c);
+    }
+    combinationOf[r] = c;
+    presentOf[r] = s.members.length;
+    configurationOf[r] = config;
+  });
   const sources: DataSource[] = profiles.map((p) => ({
     dir: p.dir,
     format: PROFILE_FORMAT,
     version: PROFILE_VERSION,
     files: p.files.map((f) => ({ file: f.file, rows: f.rows, sha256: f.sha256 })),
   }));
-  return { spec, rows, width, features, labelsMs, combinationOf, combinations, sources };
+  const duplicates: DuplicateReport = { rowsRead: all.length, configurations: groups.length, duplicateRows: all.length - groups.length, merged: merge };
+  return { spec, rows, width, features, labelsMs, combinationOf, combinations, presentOf, configurationOf, duplicates, sources };
 }
 
 /** Read one or more data folders into one encoded data set. */
@@ -364,7 +425,7 @@ export function loadDataset(dirs: readonly string[], options: LoadDatasetOptions
   if (dirs.length === 0) throw new InputError('no data folder given');
   const profiles = dirs.map((d) => readProfileData(d));
   const spec = options.spec ?? specForProfiles(profiles, options.slots, options.encoding ?? DEFAULT_FEATURE_ENCODING, options.resolveWork);
-  return buildDataset(profiles, spec);
+  return buildDataset(profiles, spec, options.mergeDuplicates ?? false);
 }
 
 /** The rows `indices` of a data set (a new, compact data set sharing the spec and combination names). */
@@ -373,14 +434,18 @@ export function subsetDataset(ds: Dataset, indices: ArrayLike<number>): Dataset 
   const features = new Float32Array(n * ds.width);
   const labelsMs = new Float64Array(n);
   const combinationOf = new Int32Array(n);
+  const presentOf = new Uint8Array(n);
+  const configurationOf = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const r = indices[i] as number;
     if (!(r >= 0 && r < ds.rows)) throw new RangeError(`subsetDataset: row ${r} out of range 0..${ds.rows - 1}`);
     features.set(ds.features.subarray(r * ds.width, (r + 1) * ds.width), i * ds.width);
     labelsMs[i] = ds.labelsMs[r] as number;
     combinationOf[i] = ds.combinationOf[r] as number;
+    presentOf[i] = ds.presentOf[r] as number;
+    configurationOf[i] = ds.configurationOf[r] as number;
   }
-  return { ...ds, rows: n, features, labelsMs, combinationOf };
+  return { ...ds, rows: n, features, labelsMs, combinationOf, presentOf, configurationOf };
 }
 
 /** Row indices per combination. */
