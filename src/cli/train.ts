@@ -128,6 +128,7 @@ export function trainCommand(): Command {
             testByKind: s.testByKind,
             crossValidationByKind: s.crossValidationByKind,
             split: s.split,
+            labelNoise: s.labelNoise,
             selection: s.selection,
             folds: s.folds,
             perCombination: Object.entries(s.perCombination).map(([combination, c]) => ({ combination, rows: c.rows, test: c.test, crossValidation: c.crossValidation, mape: (c.test ?? c.crossValidation)?.mapePct ?? null })),
@@ -137,6 +138,8 @@ export function trainCommand(): Command {
           console.log(describeTrainSummary(s));
           const pct = (m: ErrorMetrics | null | undefined): string => (m ? `${m.mapePct.toFixed(2)} % (${m.n})` : '-');
           console.log(`unseen groups (split by configuration; ${s.split.duplicates.duplicateRows} duplicate row(s) ${s.split.duplicates.merged ? 'merged' : 'kept'}): solo test ${pct(s.testByKind?.solo)}, CV ${pct(s.crossValidationByKind?.solo)}; co-located test ${pct(s.testByKind?.colocated)}, CV ${pct(s.crossValidationByKind?.colocated)}`);
+          const n = s.labelNoise;
+          console.log(`label noise over ${n.rows} rows: ${n.reps.min === n.reps.max ? n.reps.min : `${n.reps.min}-${n.reps.max}`} reps per row, spread (std / mean) median ${n.spreadPct.median.toFixed(2)} %, p95 ${n.spreadPct.p95.toFixed(2)} %${n.medianCiPct ? `; median's 95 % CI ±${n.medianCiPct.median.toFixed(2)} % (p95 ±${n.medianCiPct.p95.toFixed(2)} %)` : ''}`);
           for (const sel of s.selection ?? []) {
             const name = (c: { encoding: number; labelTransform: string; epochs: number | null }) => `encoding ${c.encoding}, label ${c.labelTransform === 'none' ? 'ms' : 'log'}${c.epochs !== null ? `, ${c.epochs} epochs` : ''}`;
             console.log(`${sel.combination ?? 'all'}: chose ${name(sel.chosen)} by CV on the training rows (${sel.candidates.map((c) => `${name(c)}: ${c.cvMapePct.toFixed(2)} %`).join('; ')})`);

@@ -1,5 +1,5 @@
 /**
- * Reading profile data sets (`abacus.profile` v1, docs/ARCHITECTURE.md): `profile.json` plus one CSV per
+ * Reading profile data sets (`abacus.profile` v1 and v2, docs/ARCHITECTURE.md): `profile.json` plus one CSV per
  * model combination. Every problem in the data is an InputError that names the file and, for CSV content,
  * the line. Several data folders can be combined into one training set.
  */
@@ -8,14 +8,19 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { InputError, errorMessage } from '../common/errors.js';
+import { percentileSorted } from '../common/stats.js';
 import { isZooName, zooEntry } from '../zoo/catalog.js';
 import { DEFAULT_FEATURE_ENCODING, type FeatureEncoding, type FeatureSpec, type GroupMember, type ModelWork, encodeGroup, featureCount, makeFeatureSpec, describeFeatureSpec } from './features.js';
 
 export const PROFILE_FORMAT = 'abacus.profile';
-export const PROFILE_VERSION = 1;
+export const PROFILE_VERSION = 2;
+/** Versions read: v2 adds the optional column `median_ci_us` (the median's 95 % CI half-width). */
+export const PROFILE_VERSIONS: readonly number[] = [1, 2];
 
-/** Statistic columns that follow the member blocks, in file order. */
+/** Statistic columns that follow the member blocks, in file order (each required). */
 export const STAT_COLUMNS = ['median_us', 'mean_us', 'std_us', 'min_us', 'max_us', 'p5_us', 'p95_us', 'skew_us', 'reps'] as const;
+/** Statistic columns that may follow (v2). */
+export const OPTIONAL_STAT_COLUMNS = ['median_ci_us'] as const;
 const MEMBER_FIELDS = ['model', 'start', 'end', 'batch', 'seq'] as const;
 const LATENCY_COLUMNS = STAT_COLUMNS.filter((c) => c !== 'reps');
 
@@ -38,6 +43,10 @@ export interface ProfileSample {
   labelMs: number;
   /** Timed repetitions behind the median. */
   reps: number;
+  /** The repetitions' spread: std / mean, percent. */
+  spreadPct: number;
+  /** Half-width of the median's 95 % CI relative to it, percent (null: a v1 row, which does not record it). */
+  medianCiPct: number | null;
   /** The combination, i.e. the CSV file's base name (`resnet50_bert`). */
   combination: string;
   file: string;
@@ -85,7 +94,33 @@ export interface Dataset {
   configurationOf: Int32Array;
   /** What reading did with rows of the same configuration. */
   duplicates: DuplicateReport;
+  /** How noisy the labels are, over the rows read. */
+  labelNoise: LabelNoise;
   sources: DataSource[];
+}
+
+/** The measurement noise behind the labels: medians and 95th percentiles over the rows read. */
+export interface LabelNoise {
+  rows: number;
+  /** Timed repetitions per row. */
+  reps: { min: number; median: number; max: number };
+  /** Each row's std / mean of its repetitions, percent. */
+  spreadPct: { median: number; p95: number };
+  /** Each row's median 95 % CI half-width / median, percent, over the rows that record it (v2). */
+  medianCiPct: { rows: number; median: number; p95: number } | null;
+}
+
+function labelNoise(samples: readonly ProfileSample[]): LabelNoise {
+  const sorted = (v: number[]): Float64Array => Float64Array.from(v).sort();
+  const reps = sorted(samples.map((s) => s.reps));
+  const spread = sorted(samples.map((s) => s.spreadPct));
+  const ci = sorted(samples.flatMap((s) => (s.medianCiPct === null ? [] : [s.medianCiPct])));
+  return {
+    rows: samples.length,
+    reps: { min: reps[0] ?? 0, median: percentileSorted(reps, 50), max: reps[reps.length - 1] ?? 0 },
+    spreadPct: { median: percentileSorted(spread, 50), p95: percentileSorted(spread, 95) },
+    medianCiPct: ci.length ? { rows: ci.length, median: percentileSorted(ci, 50), p95: percentileSorted(ci, 95) } : null,
+  };
 }
 
 export interface DuplicateReport {
@@ -116,8 +151,8 @@ export function readProfileMeta(dir: string): { meta: Record<string, unknown>; m
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) fail(path, 'expected a JSON object');
   const m = meta as Record<string, unknown>;
   if (m.format !== PROFILE_FORMAT) fail(path, `format is ${JSON.stringify(m.format)}, expected "${PROFILE_FORMAT}"`);
-  if (m.version !== PROFILE_VERSION) {
-    fail(path, `${PROFILE_FORMAT} version ${JSON.stringify(m.version)} is not supported (this abacus reads version ${PROFILE_VERSION})`);
+  if (typeof m.version !== 'number' || !PROFILE_VERSIONS.includes(m.version)) {
+    fail(path, `${PROFILE_FORMAT} version ${JSON.stringify(m.version)} is not supported (this abacus reads version ${PROFILE_VERSIONS.join(' and ')})`);
   }
   if (!Array.isArray(m.models) || m.models.length === 0) fail(path, 'needs a non-empty "models" list');
   const models: ProfileModel[] = m.models.map((entry: unknown, i: number) => {
@@ -161,6 +196,7 @@ interface Layout {
   index: number;
   members: Array<{ model: number; start: number; end: number; batch: number; seq: number }>;
   stats: Record<(typeof STAT_COLUMNS)[number], number>;
+  optional: Partial<Record<(typeof OPTIONAL_STAT_COLUMNS)[number], number>>;
 }
 
 /** Map header names to column positions; exactly `index`, n member blocks and the statistics. */
@@ -172,7 +208,7 @@ function readHeader(header: string[], file: string): Layout {
     if (pos.has(key)) fail(where, `column "${key}" appears twice`);
     pos.set(key, i);
   });
-  const known = new Set<string>(['index', ...STAT_COLUMNS]);
+  const known = new Set<string>(['index', ...STAT_COLUMNS, ...OPTIONAL_STAT_COLUMNS]);
   let slots = 0;
   for (const key of pos.keys()) {
     const m = /^(model|start|end|batch|seq)_(\d+)$/.exec(key);
@@ -180,7 +216,7 @@ function readHeader(header: string[], file: string): Layout {
       slots = Math.max(slots, Number(m[2]) + 1);
       known.add(key);
     } else if (!known.has(key)) {
-      fail(where, `unknown column "${key}" (expected index, model_i/start_i/end_i/batch_i/seq_i, ${STAT_COLUMNS.join(', ')})`);
+      fail(where, `unknown column "${key}" (expected index, model_i/start_i/end_i/batch_i/seq_i, ${[...STAT_COLUMNS, ...OPTIONAL_STAT_COLUMNS].join(', ')})`);
     }
   }
   const need = (key: string): number => {
@@ -195,7 +231,8 @@ function readHeader(header: string[], file: string): Layout {
     members.push({ model, start, end, batch, seq });
   }
   const stats = Object.fromEntries(STAT_COLUMNS.map((c) => [c, need(c)])) as Layout['stats'];
-  return { width: header.length, index: need('index'), members, stats };
+  const optional = Object.fromEntries(OPTIONAL_STAT_COLUMNS.filter((c) => pos.has(c)).map((c) => [c, pos.get(c)!])) as Layout['optional'];
+  return { width: header.length, index: need('index'), members, stats, optional };
 }
 
 function resolveModel(cell: string, models: ProfileModel[], where: string, column: string): ProfileModel {
@@ -267,8 +304,21 @@ export function parseProfileCsv(text: string, file: string, models: ProfileModel
     if (members.length === 0) fail(where, 'no member is present (every batch is 0)');
     for (const c of LATENCY_COLUMNS) latencyCell(cell(layout.stats[c]), where, c, c === 'median_us');
     intCell(cell(layout.stats.reps), where, 'reps', 1);
+    const ciCol = layout.optional.median_ci_us;
+    const ciUs = ciCol === undefined ? null : latencyCell(cell(ciCol), where, 'median_ci_us', false);
     const medianUs = Number(cell(layout.stats.median_us));
-    samples.push({ members, labelMs: medianUs / 1000, reps: Number(cell(layout.stats.reps)), combination, file, line, index });
+    const meanUs = Number(cell(layout.stats.mean_us));
+    samples.push({
+      members,
+      labelMs: medianUs / 1000,
+      reps: Number(cell(layout.stats.reps)),
+      spreadPct: meanUs > 0 ? (100 * Number(cell(layout.stats.std_us))) / meanUs : 0,
+      medianCiPct: ciUs === null ? null : (100 * ciUs) / medianUs,
+      combination,
+      file,
+      line,
+      index,
+    });
   }
   return { samples, slots: layout.members.length };
 }
@@ -413,11 +463,11 @@ export function buildDataset(profiles: ProfileData[], spec: FeatureSpec, merge =
   const sources: DataSource[] = profiles.map((p) => ({
     dir: p.dir,
     format: PROFILE_FORMAT,
-    version: PROFILE_VERSION,
+    version: typeof p.meta.version === 'number' ? p.meta.version : PROFILE_VERSION,
     files: p.files.map((f) => ({ file: f.file, rows: f.rows, sha256: f.sha256 })),
   }));
   const duplicates: DuplicateReport = { rowsRead: all.length, configurations: groups.length, duplicateRows: all.length - groups.length, merged: merge };
-  return { spec, rows, width, features, labelsMs, combinationOf, combinations, presentOf, configurationOf, duplicates, sources };
+  return { spec, rows, width, features, labelsMs, combinationOf, combinations, presentOf, configurationOf, duplicates, labelNoise: labelNoise(all), sources };
 }
 
 /** Read one or more data folders into one encoded data set. */

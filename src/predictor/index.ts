@@ -34,6 +34,8 @@ export {
   STAT_COLUMNS,
   type WorkResolver,
   type DuplicateReport,
+  type LabelNoise,
+  PROFILE_VERSIONS,
   configurationKey,
   loadDataset,
   readProfileData,

@@ -13,7 +13,7 @@ import { collectProvenance } from '../common/provenance.js';
 import type { LabelTransform, Modeling, TrainingRecord } from './bundle-format.js';
 export type { SelectionReport, TrainSetting } from './evaluate.js';
 import { LABEL_TRANSFORMS, MODELINGS } from './bundle-format.js';
-import { type Dataset, type DuplicateReport, type WorkResolver, loadDataset, rowsByCombination, subsetDataset } from './dataset.js';
+import { type Dataset, type DuplicateReport, type LabelNoise, type WorkResolver, loadDataset, rowsByCombination, subsetDataset } from './dataset.js';
 import {
   type ErrorMetrics,
   type EvaluationReport,
@@ -138,6 +138,8 @@ export interface TrainSummary {
   crossValidationByKind: KindMetrics | null;
   /** How the test and CV rows relate to training: split by configuration, duplicates merged or not. */
   split: { by: 'configuration'; duplicates: DuplicateReport };
+  /** The measurement noise of the labels (over the rows read): a floor under any MAPE. */
+  labelNoise: LabelNoise;
   /** The setting chosen by CV (one per unit: one for 'all', one per combination for 'onebyone'). */
   selection: Array<{ combination: string | null } & SelectionReport> | null;
   perCombination: Record<string, CombinationSummary>;
@@ -429,6 +431,7 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
     testByKind: kinds(testPresent, testPred, testTrue),
     crossValidationByKind: kinds(oofPresent, oofPred, oofTrue),
     split: { by: 'configuration', duplicates },
+    labelNoise: ds.labelNoise,
     selection: selecting ? selections : null,
     perCombination,
   };
