@@ -142,7 +142,7 @@ export function trainCommand(): Command {
           console.log(`label noise over ${n.rows} rows: ${n.reps.min === n.reps.max ? n.reps.min : `${n.reps.min}-${n.reps.max}`} reps per row, spread (std / mean) median ${n.spreadPct.median.toFixed(2)} %, p95 ${n.spreadPct.p95.toFixed(2)} %${n.medianCiPct ? `; median's 95 % CI ±${n.medianCiPct.median.toFixed(2)} % (p95 ±${n.medianCiPct.p95.toFixed(2)} %)` : ''}`);
           for (const sel of s.selection ?? []) {
             const name = (c: { encoding: number; labelTransform: string; epochs: number | null }) => `encoding ${c.encoding}, label ${c.labelTransform === 'none' ? 'ms' : 'log'}${c.epochs !== null ? `, ${c.epochs} epochs` : ''}`;
-            console.log(`${sel.combination ?? 'all'}: chose ${name(sel.chosen)} by CV on the training rows (${sel.candidates.map((c) => `${name(c)}: ${c.cvMapePct.toFixed(2)} %`).join('; ')})`);
+            console.log(`${sel.combination ?? 'all'}: chose ${name(sel.chosen)} by CV on the training rows (${sel.candidates.map((c) => `${name(c)}: ${c.cvMapePct === null ? 'did not train' : `${c.cvMapePct.toFixed(2)} %`}`).join('; ')})`);
           }
           console.log('combination'.padEnd(34) + 'rows    test MAPE   CV MAPE');
           for (const [c, v] of Object.entries(s.perCombination)) {

@@ -56,7 +56,8 @@ export interface TrainSetting {
 /** How a setting was chosen: every candidate's pooled out-of-fold MAPE on the training rows. */
 export interface SelectionReport {
   by: 'pooled k-fold CV MAPE on the training rows';
-  candidates: Array<TrainSetting & { cvMapePct: number }>;
+  /** `cvMapePct` null: the candidate did not train (`failed` says why: an MLP that diverged). */
+  candidates: Array<TrainSetting & { cvMapePct: number | null; failed?: string }>;
   chosen: TrainSetting;
 }
 

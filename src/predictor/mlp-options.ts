@@ -1,4 +1,8 @@
 /** MLP training options that other modules need without loading tfjs. */
+import { InputError } from '../common/errors.js';
+
+/** The MLP's loss became NaN or infinite: these settings do not train (a setting to drop, not a data error). */
+export class TrainingDivergedError extends InputError {}
 
 export type MlpOptimizer = 'sgd' | 'adam';
 

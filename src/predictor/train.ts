@@ -29,7 +29,7 @@ import {
 } from './evaluate.js';
 import { DEFAULT_FEATURE_ENCODING, FEATURE_ENCODINGS, type FeatureEncoding, type FeatureSpec, describeFeatureSpec } from './features.js';
 import { fitLinearRegression, fitLinearSvr } from './linear.js';
-import { DEFAULT_MLP, type MlpOptimizer } from './mlp-options.js';
+import { DEFAULT_MLP, TrainingDivergedError, type MlpOptimizer } from './mlp-options.js';
 import type { Predictor } from './predictor.js';
 import { DEFAULT_SVR } from './svr.js';
 
@@ -349,15 +349,29 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
     let chosen = candidates[0]!;
     let cvRun: Awaited<ReturnType<typeof crossValidate>> | null = null;
     if (cv) {
-      const scored: Array<TrainSetting & { cvMapePct: number }> = [];
+      const scored: SelectionReport['candidates'] = [];
+      let bestMape = Number.POSITIVE_INFINITY;
       for (const setting of candidates) {
-        const run = await crossValidate(subsetDataset(dataOf(setting), split.train), makeFitter(first.combination, [], setting), r.folds, kfoldSeed);
-        scored.push({ ...setting, cvMapePct: run.report.pooled.overall.mapePct });
-        if (!cvRun || run.report.pooled.overall.mapePct < scored[candidates.indexOf(chosen)]!.cvMapePct) {
+        const doneBefore = done;
+        let run: Awaited<ReturnType<typeof crossValidate>>;
+        try {
+          run = await crossValidate(subsetDataset(dataOf(setting), split.train), makeFitter(first.combination, [], setting), r.folds, kfoldSeed);
+        } catch (err) {
+          // a candidate whose MLP diverges is out of the running (when there are others to choose from)
+          if (!(selecting && err instanceof TrainingDivergedError)) throw err;
+          scored.push({ ...setting, cvMapePct: null, failed: err.message });
+          total -= r.folds * perFit(setting) - (done - doneBefore);
+          continue;
+        }
+        const mape = run.report.pooled.overall.mapePct;
+        scored.push({ ...setting, cvMapePct: mape });
+        if (mape < bestMape || cvRun === null) {
+          bestMape = mape;
           chosen = setting;
           cvRun = run;
         }
       }
+      if (cvRun === null) throw new InputError(`no candidate setting trained${where}: ${scored.map((c) => c.failed).join('; ')}`);
       if (selecting) selections.push({ combination: first.combination, by: 'pooled k-fold CV MAPE on the training rows', candidates: scored, chosen });
     }
     total -= Math.max(...candidates.map(perFit)) - perFit(chosen);

@@ -16,10 +16,10 @@ test('settings are chosen by CV on the training rows; the held-out figure is the
   assert.equal(sel.length, 1);
   const [s] = sel;
   assert.equal(s!.candidates.length, 4);
-  const best = s!.candidates.reduce((a, b) => (b.cvMapePct < a.cvMapePct ? b : a));
+  const best = s!.candidates.reduce((a, b) => (b.cvMapePct! < a.cvMapePct! ? b : a));
   assert.deepEqual(s!.chosen, { encoding: best.encoding, labelTransform: best.labelTransform, epochs: null });
   // the reported CV is the chosen candidate's, pooled over the training rows only
-  assert.ok(Math.abs(chosenRun.evaluation.crossValidation!.mapePct - best.cvMapePct) < 1e-12);
+  assert.ok(Math.abs(chosenRun.evaluation.crossValidation!.mapePct - best.cvMapePct!) < 1e-12);
   // and the bundle is what a plain run with the chosen setting gives: same split, same model, same held-out figure
   const plain = await trainPredictor({ dataDirs: [data], modeling: 'lr', folds: 4, seed: 2, encoding: best.encoding, labelTransform: best.labelTransform });
   assert.equal(chosenRun.evaluation.test!.mapePct, plain.evaluation.test!.mapePct);
@@ -33,6 +33,15 @@ test('settings are chosen by CV on the training rows; the held-out figure is the
   assert.equal(k.solo!.n + k.colocated!.n, chosenRun.evaluation.test!.n);
   assert.ok(chosenRun.evaluation.crossValidationByKind!.solo!.n > 0);
   assert.equal(chosenRun.evaluation.split.by, 'configuration');
+});
+
+test('a candidate whose MLP diverges drops out; if none trains, the error says so', async () => {
+  await assert.rejects(
+    trainPredictor({ dataDirs: [data], modeling: 'mlp', folds: 2, lr: 1e12, select: { epochs: [2, 3] } }),
+    (e: unknown) => e instanceof InputError && /no candidate setting trained: MLP training diverged.*; MLP training diverged/.test(e.message),
+  );
+  // one setting alone: the divergence is the error, as without selection
+  await assert.rejects(trainPredictor({ dataDirs: [data], modeling: 'mlp', folds: 2, lr: 1e12, epochs: 2 }), /MLP training diverged/);
 });
 
 test('choosing among settings needs cross-validation', async () => {
