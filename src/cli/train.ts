@@ -33,8 +33,21 @@ function parseLabelList(value: string): LabelTransform[] {
  * per-operator FLOPs): read from the models' manifests in `modelsDir` (a zoo model missing there is built
  * at the profile's scale), after checking that the manifest describes the ONNX file that was profiled.
  */
-async function manifestWork(dataDirs: readonly string[], modelsDir: string, fallbackScale: ZooScale): Promise<WorkResolver> {
+async function manifestWork(dataDirs: readonly string[], modelsDir: string, fallbackScale: ZooScale, workFrom: readonly string[] = []): Promise<WorkResolver> {
   const found = new Map<string, ModelWork>();
+  // first: profiles of the same models (same model.onnx) that record the FLOPs
+  const recorded = workFrom.flatMap((dir) => readProfileMeta(dir).models.map((m) => ({ ...m, dir })));
+  for (const dir of dataDirs) {
+    for (const m of readProfileMeta(dir).models) {
+      if (m.work || found.has(m.name)) continue;
+      const other = recorded.find((r) => r.name === m.name && r.work);
+      if (!other) continue;
+      if (!m.sha256 || !other.sha256 || m.sha256 !== other.sha256) {
+        throw new InputError(`--work-from ${other.dir}: its ${m.name} (sha256 ${other.sha256?.slice(0, 12) ?? 'not recorded'}) is not the one profiled in ${dir} (${m.sha256?.slice(0, 12) ?? 'not recorded'})`);
+      }
+      found.set(m.name, other.work!);
+    }
+  }
   for (const dir of dataDirs) {
     const { meta, models } = readProfileMeta(dir);
     const settings = (meta.settings ?? {}) as { scale?: unknown };
@@ -77,6 +90,7 @@ export function trainCommand(): Command {
     .option('--select-encodings <list>', 'choose the feature encoding among these by k-fold CV on the training rows (e.g. 1,2,3)', parseEncodingList)
     .option('--select-labels <list>', 'choose the label among these by k-fold CV on the training rows (log,ms)', parseLabelList)
     .option('--select-epochs <list>', 'choose the MLP epochs among these by k-fold CV on the training rows (e.g. 250,500,1000)', parseIntList('--select-epochs'))
+    .option('--work-from <dirs...>', "profile folders that record per-operator FLOPs of the same models (same sha256), for profiles that do not (before the manifests in --models-dir)")
     .option('--keep-duplicates', 'keep rows of one group configuration apart (default: merge them into one row, median of their medians)')
     .option('--models-dir <dir>', "where the profiled models' manifests are (for profiles without per-operator FLOPs)", 'models')
     .addOption(new Option('--scale <scale>', 'scale of zoo models built on demand for their manifests (default: the profile\'s)').default('full' as ZooScale).argParser(parseScale))
@@ -87,7 +101,8 @@ export function trainCommand(): Command {
         const out = opts.out ?? join('data', 'predictor', `${basename(opts.data[0]!)}-${opts.modeling}${opts.modeling === 'svm' && opts.kernel === 'rbf' ? '-rbf' : ''}-${opts.mode}`);
         const bar = startProgress('train', 1);
         const encoding = Number(opts.encoding) as FeatureEncoding;
-        const resolveWork = encoding !== 1 ? await manifestWork(opts.data, opts.modelsDir, opts.scale) : undefined;
+        const usesWork = encoding !== 1 || (opts.selectEncodings ?? []).some((e) => e !== 1);
+        const resolveWork = usesWork ? await manifestWork(opts.data, opts.modelsDir, opts.scale, opts.workFrom ?? []) : undefined;
         const result = await trainPredictor({
           dataDirs: opts.data,
           encoding,
