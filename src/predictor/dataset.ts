@@ -357,7 +357,7 @@ export interface LoadDatasetOptions {
   encoding?: FeatureEncoding;
   /** Encodings 2 and 3: where the work tables of models that profile.json does not describe come from. */
   resolveWork?: WorkResolver;
-  /** Merge rows of one configuration into one (default false: every CSV row is a row). */
+  /** Merge rows of one configuration into one over all folders (default false: every CSV row is a row). */
   mergeDuplicates?: boolean;
 }
 
@@ -411,30 +411,17 @@ function medianOf(values: readonly number[]): number {
   return v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
 }
 
-/**
- * Encode samples (from any folders) with a spec. `merge`: rows of one configuration (a solo group drawn
- * again in another batch tuple or pair file by sampling rule 1, or the same group in two data folders)
- * become one row, labelled with the median of their medians and placed in the first row's combination.
- */
-export function buildDataset(profiles: ProfileData[], spec: FeatureSpec, merge = false): Dataset {
+/** Encode samples (from any folders) with a spec, one row per CSV row (see `mergeDuplicateRows`). */
+export function buildDataset(profiles: ProfileData[], spec: FeatureSpec): Dataset {
   const width = featureCount(spec);
   const all = profiles.flatMap((p) => p.samples);
   const keyOf = new Map<string, number>();
-  const groups: ProfileSample[][] = [];
-  const configOfSample = all.map((s) => {
+  const rowsOut = all.map((s) => {
     const key = configurationKey(s.members);
     let c = keyOf.get(key);
-    if (c === undefined) {
-      c = groups.length;
-      keyOf.set(key, c);
-      groups.push([]);
-    }
-    groups[c]!.push(s);
-    return c;
+    if (c === undefined) keyOf.set(key, (c = keyOf.size));
+    return { sample: s, labelMs: s.labelMs, config: c };
   });
-  const rowsOut: Array<{ sample: ProfileSample; labelMs: number; config: number }> = merge
-    ? groups.map((g, c) => ({ sample: g[0]!, labelMs: g.length > 1 ? medianOf(g.map((s) => s.labelMs)) : g[0]!.labelMs, config: c }))
-    : all.map((s, i) => ({ sample: s, labelMs: s.labelMs, config: configOfSample[i]! }));
   const rows = rowsOut.length;
   const features = new Float32Array(rows * width);
   const labelsMs = new Float64Array(rows);
@@ -466,7 +453,7 @@ export function buildDataset(profiles: ProfileData[], spec: FeatureSpec, merge =
     version: typeof p.meta.version === 'number' ? p.meta.version : PROFILE_VERSION,
     files: p.files.map((f) => ({ file: f.file, rows: f.rows, sha256: f.sha256 })),
   }));
-  const duplicates: DuplicateReport = { rowsRead: all.length, configurations: groups.length, duplicateRows: all.length - groups.length, merged: merge };
+  const duplicates: DuplicateReport = { rowsRead: all.length, configurations: keyOf.size, duplicateRows: all.length - keyOf.size, merged: false };
   return { spec, rows, width, features, labelsMs, combinationOf, combinations, presentOf, configurationOf, duplicates, labelNoise: labelNoise(all), sources };
 }
 
@@ -475,7 +462,41 @@ export function loadDataset(dirs: readonly string[], options: LoadDatasetOptions
   if (dirs.length === 0) throw new InputError('no data folder given');
   const profiles = dirs.map((d) => readProfileData(d));
   const spec = options.spec ?? specForProfiles(profiles, options.slots, options.encoding ?? DEFAULT_FEATURE_ENCODING, options.resolveWork);
-  return buildDataset(profiles, spec, options.mergeDuplicates ?? false);
+  const ds = buildDataset(profiles, spec);
+  return options.mergeDuplicates ? mergeDuplicateRows(ds) : ds;
+}
+
+/** Rows per configuration, in order of first appearance. */
+function rowsByConfiguration(ds: Dataset): number[][] {
+  const groups = new Map<number, number[]>();
+  for (let r = 0; r < ds.rows; r++) {
+    const c = ds.configurationOf[r] as number;
+    const g = groups.get(c);
+    if (g) g.push(r);
+    else groups.set(c, [r]);
+  }
+  return [...groups.values()];
+}
+
+/** The duplicate report of a data set as it is (every row kept). */
+export function duplicateReport(ds: Dataset): DuplicateReport {
+  const configurations = rowsByConfiguration(ds).length;
+  return { rowsRead: ds.rows, configurations, duplicateRows: ds.rows - configurations, merged: false };
+}
+
+/**
+ * Rows of one configuration (a solo group drawn again in another batch tuple or pair file by sampling
+ * rule 1, or the same group in two data folders) become one row, the first's, labelled with the median
+ * of their medians. Merge after choosing the rows a model sees: a per-combination model merges within its
+ * combination only.
+ */
+export function mergeDuplicateRows(ds: Dataset): Dataset {
+  const groups = rowsByConfiguration(ds);
+  const out = subsetDataset(ds, groups.map((g) => g[0]!));
+  groups.forEach((g, i) => {
+    if (g.length > 1) out.labelsMs[i] = medianOf(g.map((r) => ds.labelsMs[r] as number));
+  });
+  return { ...out, duplicates: { rowsRead: ds.rows, configurations: groups.length, duplicateRows: ds.rows - groups.length, merged: true } };
 }
 
 /** The rows `indices` of a data set (a new, compact data set sharing the spec and combination names). */

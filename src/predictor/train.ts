@@ -13,7 +13,7 @@ import { collectProvenance } from '../common/provenance.js';
 import type { LabelTransform, Modeling, TrainingRecord } from './bundle-format.js';
 export type { SelectionReport, TrainSetting } from './evaluate.js';
 import { LABEL_TRANSFORMS, MODELINGS } from './bundle-format.js';
-import { type Dataset, type DuplicateReport, type LabelNoise, type WorkResolver, loadDataset, rowsByCombination, subsetDataset } from './dataset.js';
+import { type Dataset, type DuplicateReport, type LabelNoise, type WorkResolver, duplicateReport, loadDataset, mergeDuplicateRows, rowsByCombination, subsetDataset } from './dataset.js';
 import {
   type ErrorMetrics,
   type EvaluationReport,
@@ -260,7 +260,6 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
       encoding,
       loadDataset(options.dataDirs, {
         encoding,
-        mergeDuplicates: options.mergeDuplicates ?? true,
         ...(options.slots === undefined ? {} : { slots: options.slots }),
         ...(options.resolveWork ? { resolveWork: options.resolveWork } : {}),
       }),
@@ -268,10 +267,13 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
   }
   const ds = byEncoding.get(candidates[0]!.encoding)!;
   const provenance = collectProvenance({ seed: r.seed, ...(options.command ? { command: options.command } : {}) });
+  // duplicates merge within what each model sees: all rows for 'all', its combination's for 'onebyone'
+  const merge = options.mergeDuplicates ?? true;
+  const prepared = (d: Dataset): Dataset => (merge ? mergeDuplicateRows(d) : { ...d, duplicates: duplicateReport(d) });
   const unitsOf = (d: Dataset): Array<{ combination: string | null; data: Dataset }> =>
     r.mode === 'all'
-      ? [{ combination: null, data: d }]
-      : rowsByCombination(d).map((rows, c) => ({ combination: d.combinations[c] as string, data: subsetDataset(d, rows) }));
+      ? [{ combination: null, data: prepared(d) }]
+      : rowsByCombination(d).map((rows, c) => ({ combination: d.combinations[c] as string, data: prepared(subsetDataset(d, rows)) }));
   const unitsByEncoding = new Map([...byEncoding].map(([e, d]) => [e, unitsOf(d)]));
   const units = unitsOf(ds);
   const perFit = (s: TrainSetting): number => (r.modeling === 'mlp' ? (s.epochs ?? r.epochs) : 1);
@@ -430,7 +432,9 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
   }
   const kinds = (present: number[], pred: number[], truth: number[]): KindMetrics | null =>
     truth.length ? byKind({ rows: truth.length, presentOf: Uint8Array.from(present) }, pred, truth) : null;
-  const duplicates = ds.duplicates;
+  const unitReports = units.map((u) => u.data.duplicates);
+  const configurations = unitReports.reduce((n, d) => n + d.configurations, 0);
+  const duplicates: DuplicateReport = { rowsRead: ds.rows, configurations, duplicateRows: ds.rows - configurations, merged: merge };
   const evaluation: TrainSummary = {
     modeling: r.modeling,
     kernel: r.kernel,

@@ -62,3 +62,22 @@ test('abacus train --select-*: bad lists exit 2; a selection is reported in the 
   assert.equal(out.selection[0]!.candidates.length, 4);
   assert.ok(out.testByKind.colocated!.n > 0);
 });
+
+test('duplicates merge within what a model sees: across files for one model of all, within its file for one per combination', async () => {
+  const { readFileSync, writeFileSync, readdirSync } = await import('node:fs');
+  const dir = join(root, 'shared-solo');
+  writePairDataset(dir, { modelIds: [0, 1, 6], rowsPerPair: 30, seed: 5, absentProb: 0 });
+  // the same solo resnet50 group in both of resnet50's pair files (as rule-1 profiles hold them)
+  for (const f of readdirSync(dir).filter((n) => n.startsWith('resnet50_'))) {
+    const path = join(dir, f);
+    const text = readFileSync(path, 'utf8');
+    writeFileSync(path, `${text}30,0,2,9,8,0,${f.includes('bert') ? '6' : '1'},0,0,0,0,5000,5000,10,4900,5100,4950,5050,1,10\n`);
+  }
+  const all = await trainPredictor({ dataDirs: [dir], modeling: 'lr', folds: 2, seed: 1 });
+  const one = await trainPredictor({ dataDirs: [dir], modeling: 'lr', folds: 2, seed: 1, mode: 'onebyone' });
+  assert.equal(all.evaluation.rows, 92);
+  assert.equal(all.evaluation.split.duplicates.duplicateRows, 1, 'one model of all: the two rows are one group');
+  assert.equal(one.evaluation.split.duplicates.duplicateRows, 0, 'one per combination: each file keeps its row');
+  const perFile = Object.fromEntries(Object.entries(one.evaluation.perCombination).map(([c, v]) => [c, v.rows]));
+  assert.deepEqual(perFile, { resnet101_bert: 30, resnet50_bert: 31, resnet50_resnet101: 31 });
+});
