@@ -20,14 +20,15 @@ for step in $steps; do
     profile-full)   # full-size models: smaller batches (2 cores); 36 groups per batch tuple, 324 per pair
       cli profile --model-num 2 --models "${set4[@]}" --scale full --batch-sizes 1,2,4 --seq-lens 16,64 --samples 36 --reps 4 \
         --warmup 2 --out data/profile/cpu-full-2in4 --json > data/profile/cpu-full-2in4.run.json ;;
-    train)
+    train)   # feature encoding and label chosen by 5-fold CV on the training rows only; held-out reported once
+      sel=(--select-encodings 1,3 --select-labels log,ms)
       for m in mlp lr svm; do
         for mode in onebyone all; do
           d=data/predictor/cpu-tiny-2in4-$m-$mode   # a profile from before per-operator FLOPs: read from the tiny manifests
           [ -s "$d/evaluation.json" ] || cli train --data data/profile/cpu-tiny-2in4 --modeling $m --mode $mode --models-dir models-tiny \
-            --scale tiny --out "$d" --json > "$d.json"
+            --scale tiny "${sel[@]}" --out "$d" --json > "$d.json"
           d=data/predictor/cpu-full-2in4-$m-$mode
-          [ -s "$d/evaluation.json" ] || cli train --data data/profile/cpu-full-2in4 --modeling $m --mode $mode --out "$d" --json > "$d.json"
+          [ -s "$d/evaluation.json" ] || cli train --data data/profile/cpu-full-2in4 --modeling $m --mode $mode "${sel[@]}" --out "$d" --json > "$d.json"
         done
       done ;;
     serve)   # each pair, every policy on one trace, at a load near the pair's capacity

@@ -30,6 +30,8 @@ export function profileCommand(): Command {
     .option('--seq-lens <list>', 'BERT sequence lengths', parseIntList('--seq-lens'), [...DEFAULT_SEQ_LENS])
     .option('--samples <n>', 'distinct groups per batch-size tuple', parseIntOption('--samples', 1), 200)
     .option('--reps <n>', 'timed runs per group', parseIntOption('--reps', 1), 100)
+    .option('--stable-pct <x>', 'adaptive repetitions: after --reps runs, more until the median\'s 95 % CI half-width is within x % of it (or --max-reps)', parseNumberOption('--stable-pct', 0))
+    .option('--max-reps <n>', 'with --stable-pct: at most this many timed runs per group (default 4 x --reps)', parseIntOption('--max-reps', 1))
     .option('--warmup <n>', 'untimed runs per group first', parseIntOption('--warmup', 0), 2)
     .option('--absent-ratio <x>', 'share of groups with a model left out (solo and subset groups)', parseNumberOption('--absent-ratio', 0), 0.25)
     .option('--ep <ep>', 'execution provider: cpu, webgpu or cuda', 'cpu')
@@ -84,6 +86,8 @@ export function profileCommand(): Command {
             seqLens: opts.seqLens,
             samples: opts.samples,
             reps: opts.reps,
+            stablePct: opts.stablePct,
+            maxReps: opts.maxReps,
             warmup: opts.warmup,
             absentRatio: opts.absentRatio,
             seed: opts.seed,

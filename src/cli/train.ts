@@ -2,23 +2,53 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { basename, join } from 'node:path';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { trainPredictor, saveTrainResult, describeTrainSummary, readProfileMeta, MODELINGS, type Modeling, type TrainMode, type SvmKernel, type MlpOptimizer, type ModelWork, type WorkResolver, type FeatureEncoding } from '../predictor/index.js';
+import { trainPredictor, saveTrainResult, describeTrainSummary, readProfileMeta, MODELINGS, type Modeling, type TrainMode, type SvmKernel, type MlpOptimizer, type ModelWork, type WorkResolver, type FeatureEncoding, type LabelTransform, type ErrorMetrics } from '../predictor/index.js';
 import { InputError } from '../common/errors.js';
 import { startProgress } from '../common/progress.js';
 import { isZooName } from '../zoo/catalog.js';
 import { ensureZooModel } from '../zoo/build.js';
 import { manifestPath, operatorWork, readManifest } from '../zoo/manifest.js';
 import type { ZooScale } from '../zoo/definition.js';
+import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { checkProfilesComplete } from './profile-check.js';
-import { action, parseIntOption, parseNumberOption, parseScale, printJson } from './shared.js';
+import { action, parseIntList, parseIntOption, parseNumberOption, parseScale, printJson } from './shared.js';
+
+function parseEncodingList(value: string): FeatureEncoding[] {
+  return parseIntList('--select-encodings')(value).map((e) => {
+    if (e !== 1 && e !== 2 && e !== 3) throw new InvalidArgumentError(`--select-encodings: ${e} is not a feature encoding (1, 2 or 3)`);
+    return e;
+  });
+}
+
+function parseLabelList(value: string): LabelTransform[] {
+  const parts = value.split(/[\s,]+/).filter((p) => p.length > 0);
+  if (parts.length === 0) throw new InvalidArgumentError('--select-labels is an empty list');
+  return parts.map((p) => {
+    if (p !== 'log' && p !== 'ms') throw new InvalidArgumentError(`--select-labels: '${p}' is not a label (log or ms)`);
+    return p === 'ms' ? 'none' : 'log';
+  });
+}
 
 /**
  * Work tables for the models of profiles written before feature encoding 2 (their profile.json has no
  * per-operator FLOPs): read from the models' manifests in `modelsDir` (a zoo model missing there is built
  * at the profile's scale), after checking that the manifest describes the ONNX file that was profiled.
  */
-async function manifestWork(dataDirs: readonly string[], modelsDir: string, fallbackScale: ZooScale): Promise<WorkResolver> {
+async function manifestWork(dataDirs: readonly string[], modelsDir: string, fallbackScale: ZooScale, workFrom: readonly string[] = []): Promise<WorkResolver> {
   const found = new Map<string, ModelWork>();
+  // first: profiles of the same models (same model.onnx) that record the FLOPs
+  const recorded = workFrom.flatMap((dir) => readProfileMeta(dir).models.map((m) => ({ ...m, dir })));
+  for (const dir of dataDirs) {
+    for (const m of readProfileMeta(dir).models) {
+      if (m.work || found.has(m.name)) continue;
+      const other = recorded.find((r) => r.name === m.name && r.work);
+      if (!other) continue;
+      if (!m.sha256 || !other.sha256 || m.sha256 !== other.sha256) {
+        throw new InputError(`--work-from ${other.dir}: its ${m.name} (sha256 ${other.sha256?.slice(0, 12) ?? 'not recorded'}) is not the one profiled in ${dir} (${m.sha256?.slice(0, 12) ?? 'not recorded'})`);
+      }
+      found.set(m.name, other.work!);
+    }
+  }
   for (const dir of dataDirs) {
     const { meta, models } = readProfileMeta(dir);
     const settings = (meta.settings ?? {}) as { scale?: unknown };
@@ -74,6 +104,11 @@ export function trainCommand(): Command {
     .addOption(new Option('--kernel <k>', 'SVM kernel: linear (the original LinearSVR) or rbf (libsvm)').choices(['linear', 'rbf'] as const).default('linear' as SvmKernel))
     .addOption(new Option('--encoding <n>', "feature encoding: 3 adds each member's GFLOPs and ln(1 + MFLOPs) to start, end, batch, seq; 2 the GFLOPs only; 1 is the original's").choices(['1', '2', '3'] as const).default('3' as const))
     .addOption(new Option('--label <l>', "what the models learn: 'log' (log-latency: relative errors count) or 'ms' (the original's)").choices(['log', 'ms'] as const).default('log' as const))
+    .option('--select-encodings <list>', 'choose the feature encoding among these by k-fold CV on the training rows (e.g. 1,2,3)', parseEncodingList)
+    .option('--select-labels <list>', 'choose the label among these by k-fold CV on the training rows (log,ms)', parseLabelList)
+    .option('--select-epochs <list>', 'choose the MLP epochs among these by k-fold CV on the training rows (e.g. 250,500,1000)', parseIntList('--select-epochs'))
+    .option('--work-from <dirs...>', "profile folders that record per-operator FLOPs of the same models (same sha256), for profiles that do not (before the manifests in --models-dir)")
+    .option('--keep-duplicates', 'keep rows of one group configuration apart (default: merge them into one row, median of their medians)')
     .option('--models-dir <dir>', "where the profiled models' manifests are (for profiles without per-operator FLOPs)", 'models')
     .addOption(new Option('--scale <scale>', 'scale of zoo models built on demand for their manifests (default: the profile\'s)').default('full' as ZooScale).argParser(parseScale))
     .option('--out <dir>', 'bundle folder (default runs/predictor/<data>-<modeling>-<mode>, git-ignored)')
@@ -87,7 +122,8 @@ export function trainCommand(): Command {
         const out = opts.out ?? join('runs', 'predictor', `${basename(data[0]!)}-${opts.modeling}${opts.modeling === 'svm' && opts.kernel === 'rbf' ? '-rbf' : ''}-${opts.mode}`);
         const bar = startProgress('train', 1);
         const encoding = Number(opts.encoding) as FeatureEncoding;
-        const resolveWork = encoding !== 1 ? await manifestWork(data, opts.modelsDir, opts.scale) : undefined;
+        const usesWork = encoding !== 1 || (opts.selectEncodings ?? []).some((e) => e !== 1);
+        const resolveWork = usesWork ? await manifestWork(data, opts.modelsDir, opts.scale, opts.workFrom ?? []) : undefined;
         const result = await trainPredictor({
           dataDirs: data,
           encoding,
@@ -103,6 +139,10 @@ export function trainCommand(): Command {
           ...(opts.lr !== undefined ? { lr: opts.lr } : {}),
           ...(opts.optimizer !== undefined ? { optimizer: opts.optimizer as MlpOptimizer } : {}),
           kernel: opts.kernel,
+          mergeDuplicates: !opts.keepDuplicates,
+          ...(opts.selectEncodings || opts.selectLabels || opts.selectEpochs
+            ? { select: { ...(opts.selectEncodings ? { encodings: opts.selectEncodings } : {}), ...(opts.selectLabels ? { labelTransforms: opts.selectLabels } : {}), ...(opts.selectEpochs ? { epochs: opts.selectEpochs } : {}) } }
+            : {}),
           onProgress: (e) => {
             bar.setTotal(e.total);
             bar.update(e.done, { info: `${e.phase}${e.fold !== null ? ` ${e.fold + 1}/${e.folds}` : ''}${e.combination ? ` ${e.combination}` : ''}` });
@@ -121,12 +161,25 @@ export function trainCommand(): Command {
             mae: headline?.maeMs ?? null,
             test: s.test,
             crossValidation: s.crossValidation,
+            testByKind: s.testByKind,
+            crossValidationByKind: s.crossValidationByKind,
+            split: s.split,
+            labelNoise: s.labelNoise,
+            selection: s.selection,
             folds: s.folds,
             perCombination: Object.entries(s.perCombination).map(([combination, c]) => ({ combination, rows: c.rows, test: c.test, crossValidation: c.crossValidation, mape: (c.test ?? c.crossValidation)?.mapePct ?? null })),
             bundles: dirs,
           });
         } else {
           console.log(describeTrainSummary(s));
+          const pct = (m: ErrorMetrics | null | undefined): string => (m ? `${m.mapePct.toFixed(2)} % (${m.n})` : '-');
+          console.log(`unseen groups (split by configuration; ${s.split.duplicates.duplicateRows} duplicate row(s) ${s.split.duplicates.merged ? 'merged' : 'kept'}): solo test ${pct(s.testByKind?.solo)}, CV ${pct(s.crossValidationByKind?.solo)}; co-located test ${pct(s.testByKind?.colocated)}, CV ${pct(s.crossValidationByKind?.colocated)}`);
+          const n = s.labelNoise;
+          console.log(`label noise over ${n.rows} rows: ${n.reps.min === n.reps.max ? n.reps.min : `${n.reps.min}-${n.reps.max}`} reps per row, spread (std / mean) median ${n.spreadPct.median.toFixed(2)} %, p95 ${n.spreadPct.p95.toFixed(2)} %${n.medianCiPct ? `; median's 95 % CI ±${n.medianCiPct.median.toFixed(2)} % (p95 ±${n.medianCiPct.p95.toFixed(2)} %)` : ''}`);
+          for (const sel of s.selection ?? []) {
+            const name = (c: { encoding: number; labelTransform: string; epochs: number | null }) => `encoding ${c.encoding}, label ${c.labelTransform === 'none' ? 'ms' : 'log'}${c.epochs !== null ? `, ${c.epochs} epochs` : ''}`;
+            console.log(`${sel.combination ?? 'all'}: chose ${name(sel.chosen)} by CV on the training rows (${sel.candidates.map((c) => `${name(c)}: ${c.cvMapePct === null ? 'did not train' : `${c.cvMapePct.toFixed(2)} %`}`).join('; ')})`);
+          }
           console.log('combination'.padEnd(34) + 'rows    test MAPE   CV MAPE');
           for (const [c, v] of Object.entries(s.perCombination)) {
             console.log(`${c.padEnd(34)}${String(v.rows).padEnd(8)}${(v.test ? `${v.test.mapePct.toFixed(2)} %` : '-').padEnd(12)}${v.crossValidation ? `${v.crossValidation.mapePct.toFixed(2)} %` : '-'}`);

@@ -69,3 +69,18 @@ export function summarize(values: ArrayLike<number>): Summary {
     p99: percentileSorted(s, 99),
   };
 }
+
+/**
+ * Half-width of a distribution-free 95 % confidence interval of the median of `sorted` (ascending): the
+ * order statistics at 1-based ranks ⌊n/2 − 1.96·√n/2⌋ and ⌈1 + n/2 + 1.96·√n/2⌉ (normal approximation of
+ * the binomial), clipped to the sample.
+ * Small samples give the whole range, so the interval only narrows as repetitions accumulate.
+ */
+export function medianCiHalfWidthSorted(sorted: ArrayLike<number>): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const d = 1.96 * Math.sqrt(n) / 2;
+  const lo = Math.max(0, Math.floor(n / 2 - d) - 1);
+  const hi = Math.min(n - 1, Math.ceil(n / 2 + d));
+  return ((sorted[hi] as number) - (sorted[lo] as number)) / 2;
+}

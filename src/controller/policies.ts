@@ -21,7 +21,10 @@ import type { GroupMember, LatencyModel, PolicyName } from './types.js';
 export interface DecisionContext {
   /** Run time (ms since the start of the run). */
   nowMs: number;
-  /** Predicted remaining time of the group in flight: max(0, predicted end - now); 0 when idle or unknown. */
+  /**
+   * Time until the planned group's members start: the predicted remaining time of the group in flight
+   * (max(0, predicted end - now); 0 when idle or unknown) plus the runner's start lead.
+   */
   inflightRemainingMs: number;
   pools: readonly ServicePool[];
   model: LatencyModel | undefined;

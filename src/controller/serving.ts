@@ -133,6 +133,11 @@ class ServingRun {
   /** Bumped on every state change a pending plan did not see (arrival, failure). */
   private version = 0;
   private pendingPlan: { plan: GroupPlan; version: number; decisionUs: number } | null = null;
+  /**
+   * The runner's start lead as observed (the latest group's; 0 until one reports it): a group's members
+   * start this long after its launch, so decisions and the in-flight group's predicted end budget it.
+   */
+  private startLeadMs = 0;
   private stopping = false;
 
   constructor(
@@ -321,10 +326,11 @@ class ServingRun {
     this.finish(q, 'dropped', this.now());
   };
 
+  /** `inflightRemainingMs`: of the group in flight (0 if none); the planned group's start lead is added. */
   private context(inflightRemainingMs: number): DecisionContext {
     return {
       nowMs: this.now(),
-      inflightRemainingMs,
+      inflightRemainingMs: inflightRemainingMs + this.startLeadMs,
       pools: this.poolList,
       model: this.options.latencyModel,
       abandon: this.abandon,
@@ -368,7 +374,7 @@ class ServingRun {
     const group: InflightGroup = {
       index: this.groupIndex++,
       launchMs,
-      predictedEndMs: plan.predictedMs === null || !Number.isFinite(plan.predictedMs) ? null : launchMs + plan.predictedMs,
+      predictedEndMs: plan.predictedMs === null || !Number.isFinite(plan.predictedMs) ? null : launchMs + this.startLeadMs + plan.predictedMs,
       segments,
       queries,
       plan,
@@ -400,6 +406,9 @@ class ServingRun {
       const failed = 'error' in event;
       let cancelledNow = false;
       const groupMs = failed ? nowMs - group.launchMs : event.outcome.groupMs;
+      // members start at the runner's start signal, `leadMs` after the launch; their times count from there
+      const leadMs = failed ? 0 : Math.max(0, event.outcome.startLeadMs ?? 0);
+      if (!failed && event.outcome.startLeadMs !== undefined) this.startLeadMs = leadMs;
       const memberMs = new Map<string, number>();
       const outputs = new Map<string, QueryTensor>();
       if (!failed) {
@@ -419,7 +428,7 @@ class ServingRun {
           removeFromPool(this.pools.get(q.trace.model) as ServicePool, q);
           this.finish(q, 'failed', nowMs, { error: errorMessage(event.error) });
         } else if (final) {
-          const finishMs = group.launchMs + (memberMs.get(q.trace.id) ?? groupMs);
+          const finishMs = group.launchMs + leadMs + (memberMs.get(q.trace.id) ?? groupMs);
           const output = outputs.get(q.trace.id);
           this.finish(q, finishMs - q.trace.arrivalMs <= q.trace.qosMs ? 'ok' : 'late', finishMs, output ? { output } : {});
         } else if (this.options.online?.entry(q.trace.id)?.cancelled) {
@@ -432,7 +441,8 @@ class ServingRun {
       this.options.log?.group?.({
         index: group.index,
         launchMs: round3(group.launchMs),
-        finishMs: round3(group.launchMs + groupMs),
+        startLeadMs: round3(leadMs),
+        finishMs: round3(group.launchMs + leadMs + groupMs),
         groupMs: round3(groupMs),
         predictedMs: group.plan.predictedMs === null ? null : round3(group.plan.predictedMs),
         status: failed ? 'failed' : 'ok',

@@ -27,6 +27,8 @@ export interface SimulatedRunnerOptions {
   latency: SimulatedLatencyFn;
   /** Make a group fail (its promise rejects at its finish time); `groupIndex` counts launches from 0. */
   fail?: (members: readonly SegmentRun[], groupIndex: number) => boolean;
+  /** A start lead, as the executor's start signal: members start this long after the launch (default 0, not reported). */
+  startLeadMs?: number;
 }
 
 export interface SimulatedGroupRecord {
@@ -85,13 +87,14 @@ export class SimulatedRunner implements GroupRunner {
       throw new Error(`SimulatedRunner: bad simulated timing ${JSON.stringify(timing)}`);
     }
     const failed = this.options.fail?.(members, index) ?? false;
-    const record: SimulatedGroupRecord = { index, launchMs, finishMs: launchMs + groupMs, members: [...members], failed };
+    const leadMs = this.options.startLeadMs ?? 0;
+    const record: SimulatedGroupRecord = { index, launchMs, finishMs: launchMs + leadMs + groupMs, members: [...members], failed };
     this.history.push(record);
     for (const m of members) this.running.set(m.service, m);
-    return clock.sleepUntil(launchMs + groupMs).then(() => {
+    return clock.sleepUntil(launchMs + leadMs + groupMs).then(() => {
       for (const m of members) this.running.delete(m.service);
       if (failed) throw new Error(`simulated failure of group ${index}`);
-      return { groupMs, members: members.map((m, i) => ({ queryId: m.queryId, ms: memberMs[i] as number })) };
+      return { groupMs, ...(this.options.startLeadMs !== undefined ? { startLeadMs: leadMs } : {}), members: members.map((m, i) => ({ queryId: m.queryId, ms: memberMs[i] as number })) };
     });
   }
 }
@@ -195,13 +198,14 @@ export interface SimulationOptions extends Omit<ServingOptions, 'runner' | 'cloc
   /** How long simulated groups take. */
   latency: SimulatedLatencyFn;
   fail?: SimulatedRunnerOptions['fail'];
+  startLeadMs?: number;
 }
 
 /** Serve a trace on a `SimulatedRunner` with a fresh `VirtualClock` (fast, deterministic). */
 export async function simulateServing(options: SimulationOptions): Promise<{ summary: RunSummary; runner: SimulatedRunner; clock: VirtualClock }> {
-  const { operatorCounts, latency, fail, ...serving } = options;
+  const { operatorCounts, latency, fail, startLeadMs, ...serving } = options;
   const clock = new VirtualClock();
-  const runner = new SimulatedRunner({ clock, operatorCounts, latency, ...(fail ? { fail } : {}) });
+  const runner = new SimulatedRunner({ clock, operatorCounts, latency, ...(fail ? { fail } : {}), ...(startLeadMs !== undefined ? { startLeadMs } : {}) });
   const summary = await runServing({ ...serving, runner, clock });
   return { summary, runner, clock };
 }

@@ -35,7 +35,13 @@ export interface SegmentRun {
 
 /** What a group took: launch to barrier (`groupMs`) and launch to each member's own finish. */
 export interface GroupOutcome {
+  /** From the group's start signal to its barrier. */
   groupMs: number;
+  /**
+   * From the runner's launch to the start signal the members wait for (the executor's start lead); member
+   * times and groupMs count from the start signal. Absent: 0 (a runner that starts at once).
+   */
+  startLeadMs?: number;
   /** `output`: the final output of a member that asked for it (`returnOutput`). */
   members: { queryId: string; ms: number; output?: QueryTensor }[];
 }
@@ -127,7 +133,10 @@ export interface QueryLogRow {
 /** One row of the per-group log. */
 export interface GroupLogRow {
   index: number;
+  /** When the controller launched the group; its members started `startLeadMs` later. */
   launchMs: number;
+  /** The runner's start lead (0 where it reports none); finishMs = launchMs + startLeadMs + groupMs. */
+  startLeadMs?: number;
   finishMs: number;
   groupMs: number;
   predictedMs: number | null;

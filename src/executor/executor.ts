@@ -226,6 +226,7 @@ export class Executor {
         groupMs: Number(lastEnd - startAtNs) / 1e6,
         members: timings,
         startSkewMs: Number((maxStart ?? 0n) - (minStart ?? 0n)) / 1e6,
+        startLeadMs: Number(startAtNs - sentNs) / 1e6,
       };
     } finally {
       for (const m of members) this.busy.delete(m.service);

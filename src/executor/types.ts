@@ -118,4 +118,6 @@ export interface GroupResult {
   members: MemberTiming[];
   /** Spread of the members' actual start times. */
   startSkewMs: number;
+  /** The start signal's lead: from sending the run to the common start time (groupMs counts from there). */
+  startLeadMs: number;
 }

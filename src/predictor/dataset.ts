@@ -1,5 +1,5 @@
 /**
- * Reading profile data sets (`abacus.profile` v1, docs/ARCHITECTURE.md): `profile.json` plus one CSV per
+ * Reading profile data sets (`abacus.profile` v1 and v2, docs/ARCHITECTURE.md): `profile.json` plus one CSV per
  * model combination. Every problem in the data is an InputError that names the file and, for CSV content,
  * the line. Several data folders can be combined into one training set.
  */
@@ -8,14 +8,19 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { InputError, errorMessage } from '../common/errors.js';
+import { percentileSorted } from '../common/stats.js';
 import { isZooName, zooEntry } from '../zoo/catalog.js';
 import { DEFAULT_FEATURE_ENCODING, type FeatureEncoding, type FeatureSpec, type GroupMember, type ModelWork, encodeGroup, featureCount, makeFeatureSpec, describeFeatureSpec } from './features.js';
 
 export const PROFILE_FORMAT = 'abacus.profile';
-export const PROFILE_VERSION = 1;
+export const PROFILE_VERSION = 2;
+/** Versions read: v2 adds the optional column `median_ci_us` (the median's 95 % CI half-width). */
+export const PROFILE_VERSIONS: readonly number[] = [1, 2];
 
-/** Statistic columns that follow the member blocks, in file order. */
+/** Statistic columns that follow the member blocks, in file order (each required). */
 export const STAT_COLUMNS = ['median_us', 'mean_us', 'std_us', 'min_us', 'max_us', 'p5_us', 'p95_us', 'skew_us', 'reps'] as const;
+/** Statistic columns that may follow (v2). */
+export const OPTIONAL_STAT_COLUMNS = ['median_ci_us'] as const;
 const MEMBER_FIELDS = ['model', 'start', 'end', 'batch', 'seq'] as const;
 const LATENCY_COLUMNS = STAT_COLUMNS.filter((c) => c !== 'reps');
 
@@ -36,6 +41,12 @@ export interface ProfileSample {
   members: GroupMember[];
   /** The label: median latency in ms. */
   labelMs: number;
+  /** Timed repetitions behind the median. */
+  reps: number;
+  /** The repetitions' spread: std / mean, percent. */
+  spreadPct: number;
+  /** Half-width of the median's 95 % CI relative to it, percent (null: a v1 row, which does not record it). */
+  medianCiPct: number | null;
   /** The combination, i.e. the CSV file's base name (`resnet50_bert`). */
   combination: string;
   file: string;
@@ -73,7 +84,54 @@ export interface Dataset {
   /** Index into `combinations` per row. */
   combinationOf: Int32Array;
   combinations: string[];
+  /** Members present per row (1: a solo group; 2 or more: co-located). */
+  presentOf: Uint8Array;
+  /**
+   * The group configuration of each row (its present members, as the features see them), numbered from 0
+   * over the data set: rows with the same number are measurements of the same group, and every split
+   * keeps them on one side.
+   */
+  configurationOf: Int32Array;
+  /** What reading did with rows of the same configuration. */
+  duplicates: DuplicateReport;
+  /** How noisy the labels are, over the rows read. */
+  labelNoise: LabelNoise;
   sources: DataSource[];
+}
+
+/** The measurement noise behind the labels: medians and 95th percentiles over the rows read. */
+export interface LabelNoise {
+  rows: number;
+  /** Timed repetitions per row. */
+  reps: { min: number; median: number; max: number };
+  /** Each row's std / mean of its repetitions, percent. */
+  spreadPct: { median: number; p95: number };
+  /** Each row's median 95 % CI half-width / median, percent, over the rows that record it (v2). */
+  medianCiPct: { rows: number; median: number; p95: number } | null;
+}
+
+function labelNoise(samples: readonly ProfileSample[]): LabelNoise {
+  const sorted = (v: number[]): Float64Array => Float64Array.from(v).sort();
+  const reps = sorted(samples.map((s) => s.reps));
+  const spread = sorted(samples.map((s) => s.spreadPct));
+  const ci = sorted(samples.flatMap((s) => (s.medianCiPct === null ? [] : [s.medianCiPct])));
+  return {
+    rows: samples.length,
+    reps: { min: reps[0] ?? 0, median: percentileSorted(reps, 50), max: reps[reps.length - 1] ?? 0 },
+    spreadPct: { median: percentileSorted(spread, 50), p95: percentileSorted(spread, 95) },
+    medianCiPct: ci.length ? { rows: ci.length, median: percentileSorted(ci, 50), p95: percentileSorted(ci, 95) } : null,
+  };
+}
+
+export interface DuplicateReport {
+  /** Rows in the CSVs. */
+  rowsRead: number;
+  /** Distinct configurations among them. */
+  configurations: number;
+  /** Rows whose configuration an earlier row already had. */
+  duplicateRows: number;
+  /** true: each configuration is one row (label: the median of its rows' medians, reps summed). */
+  merged: boolean;
 }
 
 function fail(where: string, message: string): never {
@@ -93,8 +151,8 @@ export function readProfileMeta(dir: string): { meta: Record<string, unknown>; m
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) fail(path, 'expected a JSON object');
   const m = meta as Record<string, unknown>;
   if (m.format !== PROFILE_FORMAT) fail(path, `format is ${JSON.stringify(m.format)}, expected "${PROFILE_FORMAT}"`);
-  if (m.version !== PROFILE_VERSION) {
-    fail(path, `${PROFILE_FORMAT} version ${JSON.stringify(m.version)} is not supported (this abacus reads version ${PROFILE_VERSION})`);
+  if (typeof m.version !== 'number' || !PROFILE_VERSIONS.includes(m.version)) {
+    fail(path, `${PROFILE_FORMAT} version ${JSON.stringify(m.version)} is not supported (this abacus reads version ${PROFILE_VERSIONS.join(' and ')})`);
   }
   if (!Array.isArray(m.models) || m.models.length === 0) fail(path, 'needs a non-empty "models" list');
   const models: ProfileModel[] = m.models.map((entry: unknown, i: number) => {
@@ -138,6 +196,7 @@ interface Layout {
   index: number;
   members: Array<{ model: number; start: number; end: number; batch: number; seq: number }>;
   stats: Record<(typeof STAT_COLUMNS)[number], number>;
+  optional: Partial<Record<(typeof OPTIONAL_STAT_COLUMNS)[number], number>>;
 }
 
 /** Map header names to column positions; exactly `index`, n member blocks and the statistics. */
@@ -149,7 +208,7 @@ function readHeader(header: string[], file: string): Layout {
     if (pos.has(key)) fail(where, `column "${key}" appears twice`);
     pos.set(key, i);
   });
-  const known = new Set<string>(['index', ...STAT_COLUMNS]);
+  const known = new Set<string>(['index', ...STAT_COLUMNS, ...OPTIONAL_STAT_COLUMNS]);
   let slots = 0;
   for (const key of pos.keys()) {
     const m = /^(model|start|end|batch|seq)_(\d+)$/.exec(key);
@@ -157,7 +216,7 @@ function readHeader(header: string[], file: string): Layout {
       slots = Math.max(slots, Number(m[2]) + 1);
       known.add(key);
     } else if (!known.has(key)) {
-      fail(where, `unknown column "${key}" (expected index, model_i/start_i/end_i/batch_i/seq_i, ${STAT_COLUMNS.join(', ')})`);
+      fail(where, `unknown column "${key}" (expected index, model_i/start_i/end_i/batch_i/seq_i, ${[...STAT_COLUMNS, ...OPTIONAL_STAT_COLUMNS].join(', ')})`);
     }
   }
   const need = (key: string): number => {
@@ -172,7 +231,8 @@ function readHeader(header: string[], file: string): Layout {
     members.push({ model, start, end, batch, seq });
   }
   const stats = Object.fromEntries(STAT_COLUMNS.map((c) => [c, need(c)])) as Layout['stats'];
-  return { width: header.length, index: need('index'), members, stats };
+  const optional = Object.fromEntries(OPTIONAL_STAT_COLUMNS.filter((c) => pos.has(c)).map((c) => [c, pos.get(c)!])) as Layout['optional'];
+  return { width: header.length, index: need('index'), members, stats, optional };
 }
 
 function resolveModel(cell: string, models: ProfileModel[], where: string, column: string): ProfileModel {
@@ -244,8 +304,21 @@ export function parseProfileCsv(text: string, file: string, models: ProfileModel
     if (members.length === 0) fail(where, 'no member is present (every batch is 0)');
     for (const c of LATENCY_COLUMNS) latencyCell(cell(layout.stats[c]), where, c, c === 'median_us');
     intCell(cell(layout.stats.reps), where, 'reps', 1);
+    const ciCol = layout.optional.median_ci_us;
+    const ciUs = ciCol === undefined ? null : latencyCell(cell(ciCol), where, 'median_ci_us', false);
     const medianUs = Number(cell(layout.stats.median_us));
-    samples.push({ members, labelMs: medianUs / 1000, combination, file, line, index });
+    const meanUs = Number(cell(layout.stats.mean_us));
+    samples.push({
+      members,
+      labelMs: medianUs / 1000,
+      reps: Number(cell(layout.stats.reps)),
+      spreadPct: meanUs > 0 ? (100 * Number(cell(layout.stats.std_us))) / meanUs : 0,
+      medianCiPct: ciUs === null ? null : (100 * ciUs) / medianUs,
+      combination,
+      file,
+      line,
+      index,
+    });
   }
   return { samples, slots: layout.members.length };
 }
@@ -284,6 +357,8 @@ export interface LoadDatasetOptions {
   encoding?: FeatureEncoding;
   /** Encodings 2 and 3: where the work tables of models that profile.json does not describe come from. */
   resolveWork?: WorkResolver;
+  /** Merge rows of one configuration into one over all folders (default false: every CSV row is a row). */
+  mergeDuplicates?: boolean;
 }
 
 /** The spec that covers several data folders: the union of their models, the widest slot count. */
@@ -322,41 +397,64 @@ export function specForProfiles(profiles: ProfileData[], slots?: number, encodin
   return makeFeatureSpec(models, slots ?? widest, encoding);
 }
 
-/** Encode samples (from any folders) with a spec. */
+/** The identity of a group configuration: its present members in canonical order (what the features see). */
+export function configurationKey(members: readonly GroupMember[]): string {
+  return [...members]
+    .sort((a, b) => a.modelId - b.modelId || a.start - b.start || a.end - b.end || a.batch - b.batch || a.seq - b.seq)
+    .map((m) => `${m.modelId}:${m.start}:${m.end}:${m.batch}:${m.seq}`)
+    .join('|');
+}
+
+function medianOf(values: readonly number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const mid = v.length >> 1;
+  return v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
+}
+
+/** Encode samples (from any folders) with a spec, one row per CSV row (see `mergeDuplicateRows`). */
 export function buildDataset(profiles: ProfileData[], spec: FeatureSpec): Dataset {
   const width = featureCount(spec);
-  const rows = profiles.reduce((n, p) => n + p.samples.length, 0);
+  const all = profiles.flatMap((p) => p.samples);
+  const keyOf = new Map<string, number>();
+  const rowsOut = all.map((s) => {
+    const key = configurationKey(s.members);
+    let c = keyOf.get(key);
+    if (c === undefined) keyOf.set(key, (c = keyOf.size));
+    return { sample: s, labelMs: s.labelMs, config: c };
+  });
+  const rows = rowsOut.length;
   const features = new Float32Array(rows * width);
   const labelsMs = new Float64Array(rows);
   const combinationOf = new Int32Array(rows);
+  const presentOf = new Uint8Array(rows);
+  const configurationOf = new Int32Array(rows);
   const combinations: string[] = [];
   const comboIndex = new Map<string, number>();
-  let r = 0;
-  for (const p of profiles) {
-    for (const s of p.samples) {
-      try {
-        encodeGroup(spec, s.members, features, r * width);
-      } catch (err) {
-        throw new InputError(`${s.file}:${s.line}: ${errorMessage(err)} (${describeFeatureSpec(spec)})`);
-      }
-      labelsMs[r] = s.labelMs;
-      let c = comboIndex.get(s.combination);
-      if (c === undefined) {
-        c = combinations.length;
-        combinations.push(s.combination);
-        comboIndex.set(s.combination, c);
-      }
-      combinationOf[r] = c;
-      r++;
+  rowsOut.forEach(({ sample: s, labelMs, config }, r) => {
+    try {
+      encodeGroup(spec, s.members, features, r * width);
+    } catch (err) {
+      throw new InputError(`${s.file}:${s.line}: ${errorMessage(err)} (${describeFeatureSpec(spec)})`);
     }
-  }
+    labelsMs[r] = labelMs;
+    let c = comboIndex.get(s.combination);
+    if (c === undefined) {
+      c = combinations.length;
+      combinations.push(s.combination);
+      comboIndex.set(s.combination, c);
+    }
+    combinationOf[r] = c;
+    presentOf[r] = s.members.length;
+    configurationOf[r] = config;
+  });
   const sources: DataSource[] = profiles.map((p) => ({
     dir: p.dir,
     format: PROFILE_FORMAT,
-    version: PROFILE_VERSION,
+    version: typeof p.meta.version === 'number' ? p.meta.version : PROFILE_VERSION,
     files: p.files.map((f) => ({ file: f.file, rows: f.rows, sha256: f.sha256 })),
   }));
-  return { spec, rows, width, features, labelsMs, combinationOf, combinations, sources };
+  const duplicates: DuplicateReport = { rowsRead: all.length, configurations: keyOf.size, duplicateRows: all.length - keyOf.size, merged: false };
+  return { spec, rows, width, features, labelsMs, combinationOf, combinations, presentOf, configurationOf, duplicates, labelNoise: labelNoise(all), sources };
 }
 
 /** Read one or more data folders into one encoded data set. */
@@ -364,7 +462,41 @@ export function loadDataset(dirs: readonly string[], options: LoadDatasetOptions
   if (dirs.length === 0) throw new InputError('no data folder given');
   const profiles = dirs.map((d) => readProfileData(d));
   const spec = options.spec ?? specForProfiles(profiles, options.slots, options.encoding ?? DEFAULT_FEATURE_ENCODING, options.resolveWork);
-  return buildDataset(profiles, spec);
+  const ds = buildDataset(profiles, spec);
+  return options.mergeDuplicates ? mergeDuplicateRows(ds) : ds;
+}
+
+/** Rows per configuration, in order of first appearance. */
+function rowsByConfiguration(ds: Dataset): number[][] {
+  const groups = new Map<number, number[]>();
+  for (let r = 0; r < ds.rows; r++) {
+    const c = ds.configurationOf[r] as number;
+    const g = groups.get(c);
+    if (g) g.push(r);
+    else groups.set(c, [r]);
+  }
+  return [...groups.values()];
+}
+
+/** The duplicate report of a data set as it is (every row kept). */
+export function duplicateReport(ds: Dataset): DuplicateReport {
+  const configurations = rowsByConfiguration(ds).length;
+  return { rowsRead: ds.rows, configurations, duplicateRows: ds.rows - configurations, merged: false };
+}
+
+/**
+ * Rows of one configuration (a solo group drawn again in another batch tuple or pair file by sampling
+ * rule 1, or the same group in two data folders) become one row, the first's, labelled with the median
+ * of their medians. Merge after choosing the rows a model sees: a per-combination model merges within its
+ * combination only.
+ */
+export function mergeDuplicateRows(ds: Dataset): Dataset {
+  const groups = rowsByConfiguration(ds);
+  const out = subsetDataset(ds, groups.map((g) => g[0]!));
+  groups.forEach((g, i) => {
+    if (g.length > 1) out.labelsMs[i] = medianOf(g.map((r) => ds.labelsMs[r] as number));
+  });
+  return { ...out, duplicates: { rowsRead: ds.rows, configurations: groups.length, duplicateRows: ds.rows - groups.length, merged: true } };
 }
 
 /** The rows `indices` of a data set (a new, compact data set sharing the spec and combination names). */
@@ -373,14 +505,18 @@ export function subsetDataset(ds: Dataset, indices: ArrayLike<number>): Dataset 
   const features = new Float32Array(n * ds.width);
   const labelsMs = new Float64Array(n);
   const combinationOf = new Int32Array(n);
+  const presentOf = new Uint8Array(n);
+  const configurationOf = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const r = indices[i] as number;
     if (!(r >= 0 && r < ds.rows)) throw new RangeError(`subsetDataset: row ${r} out of range 0..${ds.rows - 1}`);
     features.set(ds.features.subarray(r * ds.width, (r + 1) * ds.width), i * ds.width);
     labelsMs[i] = ds.labelsMs[r] as number;
     combinationOf[i] = ds.combinationOf[r] as number;
+    presentOf[i] = ds.presentOf[r] as number;
+    configurationOf[i] = ds.configurationOf[r] as number;
   }
-  return { ...ds, rows: n, features, labelsMs, combinationOf };
+  return { ...ds, rows: n, features, labelsMs, combinationOf, presentOf, configurationOf };
 }
 
 /** Row indices per combination. */

@@ -1,12 +1,15 @@
 /**
  * Evaluation: a seeded held-out test split and seeded k-fold cross-validation on the rest (the original's
- * "cross-validation" was one unseeded re-split), both stratified by combination; MAPE (percent), MAE (ms)
- * and percentiles of the absolute percentage error, overall and per combination.
+ * "cross-validation" was one unseeded re-split). Both split by group configuration -- every row of one
+ * configuration lands on one side, so a held-out or validation row is a group the model never saw -- and
+ * are stratified by combination and by solo / co-located. MAPE (percent), MAE (ms) and percentiles of the
+ * absolute percentage error, overall, for solo and co-located rows apart, and per combination.
  */
 import { InputError } from '../common/errors.js';
 import { Rng } from '../common/rng.js';
 import { mean, percentileSorted, std } from '../common/stats.js';
-import { type Dataset, subsetDataset } from './dataset.js';
+import { type Dataset, type DuplicateReport, subsetDataset } from './dataset.js';
+import type { FeatureEncoding } from './features.js';
 import type { Predictor } from './predictor.js';
 
 export interface ErrorMetrics {
@@ -23,6 +26,9 @@ export interface ErrorMetrics {
 
 export interface SplitMetrics {
   overall: ErrorMetrics;
+  /** Rows with one member present (null: none), and with two or more. Absent in reports before these. */
+  solo?: ErrorMetrics | null;
+  colocated?: ErrorMetrics | null;
   perCombination: Record<string, ErrorMetrics>;
 }
 
@@ -38,6 +44,23 @@ export interface CrossValidationReport {
   pooled: SplitMetrics;
 }
 
+/** The settings selection may vary. */
+export interface TrainSetting {
+  encoding: FeatureEncoding;
+  /** A bundle's LabelTransform (bundle-format.ts, which imports this module's types). */
+  labelTransform: 'none' | 'log';
+  /** MLP epochs (null for LR and SVM). */
+  epochs: number | null;
+}
+
+/** How a setting was chosen: every candidate's pooled out-of-fold MAPE on the training rows. */
+export interface SelectionReport {
+  by: 'pooled k-fold CV MAPE on the training rows';
+  /** `cvMapePct` null: the candidate did not train (`failed` says why: an MLP that diverged). */
+  candidates: Array<TrainSetting & { cvMapePct: number | null; failed?: string }>;
+  chosen: TrainSetting;
+}
+
 export interface EvaluationReport {
   seed: number;
   testFraction: number;
@@ -45,6 +68,10 @@ export interface EvaluationReport {
   crossValidation: CrossValidationReport | null;
   /** The final model (fitted on every training row) on the held-out test rows. */
   test: SplitMetrics | null;
+  /** How rows were split (bundles from before the split by configuration lack it). */
+  split?: { by: 'configuration'; duplicates: DuplicateReport };
+  /** The setting chosen by CV on the training rows, when several were candidates. */
+  selection?: SelectionReport;
 }
 
 /** Error metrics of predictions against labels (both ms), optionally on a subset of positions. */
@@ -83,7 +110,19 @@ export function splitMetrics(ds: Dataset, predMs: ArrayLike<number>): SplitMetri
   for (const [c, list] of [...byCombo.entries()].sort((a, b) => a[0] - b[0])) {
     perCombination[ds.combinations[c] as string] = errorMetrics(predMs, ds.labelsMs, list);
   }
-  return { overall: errorMetrics(predMs, ds.labelsMs.subarray(0, ds.rows)), perCombination };
+  const { solo, colocated } = byKind(ds, predMs, ds.labelsMs);
+  return { overall: errorMetrics(predMs, ds.labelsMs.subarray(0, ds.rows)), solo, colocated, perCombination };
+}
+
+/** Metrics of the solo rows and of the co-located rows of `ds` (null where there are none). */
+export function byKind(ds: Pick<Dataset, 'rows' | 'presentOf'>, predMs: ArrayLike<number>, trueMs: ArrayLike<number>): { solo: ErrorMetrics | null; colocated: ErrorMetrics | null } {
+  const solo: number[] = [];
+  const colocated: number[] = [];
+  for (let r = 0; r < ds.rows; r++) ((ds.presentOf[r] as number) <= 1 ? solo : colocated).push(r);
+  return {
+    solo: solo.length ? errorMetrics(predMs, trueMs, solo) : null,
+    colocated: colocated.length ? errorMetrics(predMs, trueMs, colocated) : null,
+  };
 }
 
 /** Predict every row of a data set (in chunks, through the predictor's batched path). */
@@ -96,42 +135,62 @@ export function evaluatePredictor(p: Predictor, ds: Dataset): SplitMetrics {
   return splitMetrics(ds, predictDataset(p, ds));
 }
 
-/** Shuffled row indices of every combination (seeded). */
-function shuffledByCombination(ds: Dataset, rng: Rng): number[][] {
-  const groups: number[][] = ds.combinations.map(() => []);
-  for (let r = 0; r < ds.rows; r++) (groups[ds.combinationOf[r] as number] as number[]).push(r);
-  return groups.map((g) => rng.shuffle(g));
+/**
+ * The rows grouped by configuration (one unit per configuration), the units grouped into strata by
+ * combination and solo / co-located, each stratum shuffled (seeded).
+ */
+function shuffledUnits(ds: Dataset, rng: Rng): number[][][] {
+  const unitOf = new Map<number, number[]>();
+  const strata = new Map<string, number[][]>();
+  for (let r = 0; r < ds.rows; r++) {
+    const c = ds.configurationOf[r] as number;
+    let unit = unitOf.get(c);
+    if (!unit) {
+      unitOf.set(c, (unit = []));
+      const key = `${ds.combinationOf[r] as number}:${(ds.presentOf[r] as number) <= 1 ? 'solo' : 'colocated'}`;
+      let list = strata.get(key);
+      if (!list) strata.set(key, (list = []));
+      list.push(unit);
+    }
+    unit.push(r);
+  }
+  return [...strata.values()].map((units) => rng.shuffle(units));
 }
 
-/** A seeded train/test split, stratified by combination: about `testFraction` of each combination is test. */
+/**
+ * A seeded train/test split by configuration: about `testFraction` of the configurations of each stratum
+ * (combination x solo / co-located) are test, with all their rows; no configuration is on both sides.
+ */
 export function holdoutSplit(ds: Dataset, testFraction: number, seed: number): { train: Int32Array; test: Int32Array } {
   if (!(testFraction >= 0 && testFraction < 1)) throw new InputError(`test fraction must be in [0, 1), got ${testFraction}`);
   const rng = new Rng(seed);
   const train: number[] = [];
   const test: number[] = [];
-  for (const g of shuffledByCombination(ds, rng)) {
-    const nTest = g.length > 1 ? Math.round(g.length * testFraction) : 0;
-    test.push(...g.slice(0, nTest));
-    train.push(...g.slice(nTest));
+  for (const units of shuffledUnits(ds, rng)) {
+    const nTest = units.length > 1 ? Math.round(units.length * testFraction) : 0;
+    for (const u of units.slice(0, nTest)) test.push(...u);
+    for (const u of units.slice(nTest)) train.push(...u);
   }
   const asc = (a: number, b: number): number => a - b;
   return { train: Int32Array.from(train.sort(asc)), test: Int32Array.from(test.sort(asc)) };
 }
 
 /**
- * Seeded k folds that partition the rows, stratified by combination: rows of each combination are
- * shuffled and dealt round-robin (continuing across combinations), so fold sizes differ by at most one.
- * Returns the validation rows of each fold (ascending).
+ * Seeded k folds that partition the rows by configuration, stratified by combination and solo /
+ * co-located: each stratum's configurations are shuffled and dealt round-robin (continuing across
+ * strata), so fold sizes differ by at most one configuration each. Returns the validation rows of each
+ * fold (ascending).
  */
 export function kFoldSplits(ds: Dataset, k: number, seed: number): Int32Array[] {
   if (!Number.isInteger(k) || k < 2) throw new InputError(`k-fold needs at least 2 folds, got ${k}`);
-  if (ds.rows < k) throw new InputError(`${k}-fold cross-validation needs at least ${k} rows, have ${ds.rows}`);
-  const rng = new Rng(seed);
+  const strata = shuffledUnits(ds, new Rng(seed));
+  const configurations = strata.reduce((n, s) => n + s.length, 0);
+  if (configurations < k) throw new InputError(`${k}-fold cross-validation needs at least ${k} distinct groups, have ${configurations}`);
   const folds: number[][] = Array.from({ length: k }, () => []);
   let next = 0;
-  for (const g of shuffledByCombination(ds, rng)) {
-    for (const r of g) {
-      (folds[next] as number[]).push(r);
+  for (const units of strata) {
+    for (const u of units) {
+      (folds[next] as number[]).push(...u);
       next = (next + 1) % k;
     }
   }

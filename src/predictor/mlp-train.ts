@@ -16,7 +16,7 @@ import type { DenseLayerJson } from './bundle-format.js';
 import type { FeatureSpec } from './features.js';
 import type { TrainingData } from './linear.js';
 import { MlpPredictor } from './mlp.js';
-import { DEFAULT_MLP, type MlpOptimizer } from './mlp-options.js';
+import { DEFAULT_MLP, TrainingDivergedError, type MlpOptimizer } from './mlp-options.js';
 import { computeStandardization, labelScaling } from './predictor.js';
 
 export { DEFAULT_MLP, type MlpOptimizer } from './mlp-options.js';
@@ -166,7 +166,7 @@ export async function trainMlp(spec: FeatureSpec, data: TrainingData, width: num
         }
       }
       lastMse = (sum / n) * lab.std * lab.std;
-      if (!Number.isFinite(lastMse)) throw new InputError(`MLP training diverged at epoch ${epoch + 1} (loss ${lastMse}); lower the learning rate`);
+      if (!Number.isFinite(lastMse)) throw new TrainingDivergedError(`MLP training diverged at epoch ${epoch + 1} (loss ${lastMse}); lower the learning rate`);
       if (o.onEpoch) await o.onEpoch({ epoch: epoch + 1, epochs: o.epochs, trainMse: lastMse });
     }
     const weights = model.getWeights();

@@ -12,12 +12,16 @@ import { writeJsonAtomic } from '../common/fsutil.js';
 import type { Progress } from '../common/progress.js';
 import { collectProvenance } from '../common/provenance.js';
 import type { LabelTransform, Modeling, TrainingRecord } from './bundle-format.js';
+export type { SelectionReport, TrainSetting } from './evaluate.js';
 import { LABEL_TRANSFORMS, MODELINGS } from './bundle-format.js';
-import { type Dataset, type WorkResolver, loadDataset, rowsByCombination, subsetDataset } from './dataset.js';
+import { type Dataset, type DuplicateReport, type LabelNoise, type WorkResolver, duplicateReport, loadDataset, mergeDuplicateRows, rowsByCombination, subsetDataset } from './dataset.js';
 import {
   type ErrorMetrics,
   type EvaluationReport,
+  type SelectionReport,
+  type TrainSetting,
   type Fitter,
+  byKind,
   crossValidate,
   errorMetrics,
   evaluatePredictor,
@@ -26,7 +30,7 @@ import {
 } from './evaluate.js';
 import { DEFAULT_FEATURE_ENCODING, FEATURE_ENCODINGS, type FeatureEncoding, type FeatureSpec, describeFeatureSpec } from './features.js';
 import { fitLinearRegression, fitLinearSvr } from './linear.js';
-import { DEFAULT_MLP, type MlpOptimizer } from './mlp-options.js';
+import { DEFAULT_MLP, TrainingDivergedError, type MlpOptimizer } from './mlp-options.js';
 import type { Predictor } from './predictor.js';
 import { DEFAULT_SVR } from './svr.js';
 
@@ -85,6 +89,14 @@ export interface TrainOptions {
   /** Linear SVR: maximum passes (default 1000) and relative tolerance (default 1e-5). */
   maxIter?: number;
   tol?: number;
+  /**
+   * Candidate settings to choose among by k-fold CV on the training rows only (the held-out rows play no
+   * part; their figure is reported once, for the chosen setting). Each list replaces the single value of
+   * its option; every combination of the lists is a candidate. Epochs apply to the MLP only.
+   */
+  select?: { encodings?: FeatureEncoding[]; labelTransforms?: LabelTransform[]; epochs?: number[] };
+  /** Merge rows of one group configuration into one (default true; see loadDataset). */
+  mergeDuplicates?: boolean;
   onProgress?: (e: TrainProgressEvent) => void | Promise<void>;
   /** Command line recorded in the provenance (default: this process's arguments). */
   command?: string;
@@ -103,6 +115,12 @@ export interface CombinationSummary {
   crossValidation: ErrorMetrics | null;
 }
 
+/** Metrics of solo rows and of co-located rows apart (null where a side has no row). */
+export interface KindMetrics {
+  solo: ErrorMetrics | null;
+  colocated: ErrorMetrics | null;
+}
+
 export interface TrainSummary {
   modeling: Modeling;
   kernel: SvmKernel | null;
@@ -116,6 +134,15 @@ export interface TrainSummary {
   test: ErrorMetrics | null;
   /** Pooled out-of-fold metrics over every training row. */
   crossValidation: ErrorMetrics | null;
+  /** The same, for solo rows (one member) and co-located rows (two or more) apart. */
+  testByKind: KindMetrics | null;
+  crossValidationByKind: KindMetrics | null;
+  /** How the test and CV rows relate to training: split by configuration, duplicates merged or not. */
+  split: { by: 'configuration'; duplicates: DuplicateReport };
+  /** The measurement noise of the labels (over the rows read): a floor under any MAPE. */
+  labelNoise: LabelNoise;
+  /** The setting chosen by CV (one per unit: one for 'all', one per combination for 'onebyone'). */
+  selection: Array<{ combination: string | null } & SelectionReport> | null;
   perCombination: Record<string, CombinationSummary>;
 }
 
@@ -198,56 +225,86 @@ function resolve(o: TrainOptions): Resolved {
   };
 }
 
-function hyperParameters(r: Resolved): TrainingRecord['hyperParameters'] {
-  const common = { folds: r.folds, testFraction: r.testFraction, seed: r.seed, featureEncoding: r.encoding, labelTransform: r.labelTransform };
+function hyperParameters(r: Resolved, setting: TrainSetting): TrainingRecord['hyperParameters'] {
+  const common = { folds: r.folds, testFraction: r.testFraction, seed: r.seed, featureEncoding: setting.encoding, labelTransform: setting.labelTransform };
   if (r.modeling === 'mlp') {
-    return { ...common, hidden: r.hidden, activation: 'relu', loss: 'mse', epochs: r.epochs, batchSize: r.batchSize, lr: r.lr, optimizer: r.optimizer, schedule: 'cosine-per-iteration', standardizedLabels: true };
+    return { ...common, hidden: r.hidden, activation: 'relu', loss: 'mse', epochs: setting.epochs ?? r.epochs, batchSize: r.batchSize, lr: r.lr, optimizer: r.optimizer, schedule: 'cosine-per-iteration', standardizedLabels: true };
   }
   if (r.modeling === 'lr') return { ...common, solver: 'normal-equations-svd-pseudoinverse', intercept: true };
   if (r.kernel === 'rbf') return { ...common, kernel: 'rbf', svmType: 'epsilon-svr', C: r.C, epsilon: r.epsilon, gamma: r.gamma ?? 'auto (1/features)', standardizedLabels: true };
   return { ...common, kernel: 'linear', loss: 'epsilon-insensitive (L1)', solver: 'dual coordinate descent', C: r.C, epsilon: r.epsilon, tol: r.tol, maxIter: r.maxIter, bias: 1 };
 }
 
+/** Every combination of the candidate lists (the resolved options where a list is not given). */
+function candidateSettings(r: Resolved, select: TrainOptions['select']): TrainSetting[] {
+  const encodings = select?.encodings?.length ? select.encodings : [r.encoding];
+  const labels = select?.labelTransforms?.length ? select.labelTransforms : [r.labelTransform];
+  const epochs = r.modeling !== 'mlp' ? [null] : select?.epochs?.length ? select.epochs : [r.epochs];
+  for (const e of encodings) if (!(FEATURE_ENCODINGS as readonly number[]).includes(e)) throw new InputError(`unknown feature encoding ${String(e)} (expected ${FEATURE_ENCODINGS.join(' or ')})`);
+  for (const l of labels) if (!(LABEL_TRANSFORMS as readonly string[]).includes(l)) throw new InputError(`unknown label transform "${String(l)}" (expected ${LABEL_TRANSFORMS.join(' or ')})`);
+  for (const n of epochs) if (n !== null && !(Number.isInteger(n) && n >= 1)) throw new InputError(`epochs must be integers >= 1, got ${n}`);
+  const out: TrainSetting[] = [];
+  for (const encoding of new Set(encodings)) for (const labelTransform of new Set(labels)) for (const e of new Set(epochs)) out.push({ encoding, labelTransform, epochs: e });
+  return out;
+}
+
 /** Train as the options say; returns the bundles (not yet saved) and the evaluation. */
 export async function trainPredictor(options: TrainOptions): Promise<TrainResult> {
   const r = resolve(options);
-  const ds = loadDataset(options.dataDirs, {
-    encoding: r.encoding,
-    ...(options.slots === undefined ? {} : { slots: options.slots }),
-    ...(options.resolveWork ? { resolveWork: options.resolveWork } : {}),
-  });
-  const provenance = collectProvenance({ seed: r.seed, ...(options.command ? { command: options.command } : {}) });
-  const units: Array<{ combination: string | null; data: Dataset }> =
-    r.mode === 'all'
-      ? [{ combination: null, data: ds }]
-      : rowsByCombination(ds).map((rows, c) => ({ combination: ds.combinations[c] as string, data: subsetDataset(ds, rows) }));
+  const candidates = candidateSettings(r, options.select);
   const cv = r.folds >= 2;
-  const perFit = r.modeling === 'mlp' ? r.epochs : 1;
-  const total = units.length * ((cv ? r.folds : 0) + 1) * perFit;
+  if (candidates.length > 1 && !cv) throw new InputError(`choosing among ${candidates.length} settings needs cross-validation: give --folds 2 or more`);
+  // one encoded data set per encoding; the rows, their order and so every split are the same in each
+  const byEncoding = new Map<FeatureEncoding, Dataset>();
+  for (const encoding of new Set(candidates.map((c) => c.encoding))) {
+    byEncoding.set(
+      encoding,
+      loadDataset(options.dataDirs, {
+        encoding,
+        ...(options.slots === undefined ? {} : { slots: options.slots }),
+        ...(options.resolveWork ? { resolveWork: options.resolveWork } : {}),
+      }),
+    );
+  }
+  const ds = byEncoding.get(candidates[0]!.encoding)!;
+  const provenance = collectProvenance({ seed: r.seed, ...(options.command ? { command: options.command } : {}) });
+  // duplicates merge within what each model sees: all rows for 'all', its combination's for 'onebyone'
+  const merge = options.mergeDuplicates ?? true;
+  const prepared = (d: Dataset): Dataset => (merge ? mergeDuplicateRows(d) : { ...d, duplicates: duplicateReport(d) });
+  const unitsOf = (d: Dataset): Array<{ combination: string | null; data: Dataset }> =>
+    r.mode === 'all'
+      ? [{ combination: null, data: prepared(d) }]
+      : rowsByCombination(d).map((rows, c) => ({ combination: d.combinations[c] as string, data: prepared(subsetDataset(d, rows)) }));
+  const unitsByEncoding = new Map([...byEncoding].map(([e, d]) => [e, unitsOf(d)]));
+  const units = unitsOf(ds);
+  const perFit = (s: TrainSetting): number => (r.modeling === 'mlp' ? (s.epochs ?? r.epochs) : 1);
+  const selecting = candidates.length > 1;
+  const selectWork = selecting ? candidates.reduce((n, c) => n + r.folds * perFit(c), 0) : 0;
+  let total = units.length * (selectWork + (selecting ? 0 : (cv ? r.folds : 0) * perFit(candidates[0]!)) + Math.max(...candidates.map(perFit)));
   let done = 0;
   const report = async (e: Omit<TrainProgressEvent, 'done' | 'total' | 'folds'>): Promise<void> => {
     done += 1;
     if (options.onProgress) await options.onProgress({ ...e, folds: cv ? r.folds : 0, done, total });
   };
 
-  const makeFitter = (combination: string | null, fits: Array<Record<string, string | number | boolean | null>>): Fitter => {
-    const fitOn = fitterFor(combination, fits);
+  const makeFitter = (combination: string | null, fits: Array<Record<string, string | number | boolean | null>>, setting: TrainSetting): Fitter => {
+    const fitOn = fitterFor(combination, fits, setting);
     return async (data, ctx) => {
-      const predictor = await fitOn(r.labelTransform === 'log' ? logLabels(data) : data, ctx);
-      predictor.labelTransform = r.labelTransform;
+      const predictor = await fitOn(setting.labelTransform === 'log' ? logLabels(data) : data, ctx);
+      predictor.labelTransform = setting.labelTransform;
       return predictor;
     };
   };
-  const fitterFor = (combination: string | null, fits: Array<Record<string, string | number | boolean | null>>): Fitter => {
+  const fitterFor = (combination: string | null, fits: Array<Record<string, string | number | boolean | null>>, setting: TrainSetting): Fitter => {
     return async (train, ctx) => {
       const phase = ctx.fold === null ? 'final' : 'fold';
       const seed = deriveSeed(r.seed, 'model', combination ?? '', ctx.fold ?? 'final');
       const base = { phase, combination, fold: ctx.fold } as const;
       if (r.modeling === 'mlp') {
         const { trainMlp } = await import('./mlp-train.js');
-        const { predictor, fit } = await trainMlp(ds.spec, train, ds.width, {
+        const { predictor, fit } = await trainMlp(train.spec, train, train.width, {
           hidden: r.hidden,
-          epochs: r.epochs,
+          epochs: setting.epochs ?? r.epochs,
           batchSize: r.batchSize,
           lr: r.lr,
           optimizer: r.optimizer,
@@ -259,15 +316,15 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
       }
       let predictor: Predictor;
       if (r.modeling === 'lr') {
-        predictor = fitLinearRegression(ds.spec, train, ds.width);
+        predictor = fitLinearRegression(train.spec, train, train.width);
         fits.push({ rows: train.rows });
       } else if (r.kernel === 'rbf') {
         const { fitRbfSvr } = await import('./rbf.js');
-        const out = await fitRbfSvr(ds.spec, train, ds.width, { C: r.C, epsilon: r.epsilon, ...(r.gamma !== null ? { gamma: r.gamma } : {}) });
+        const out = await fitRbfSvr(train.spec, train, train.width, { C: r.C, epsilon: r.epsilon, ...(r.gamma !== null ? { gamma: r.gamma } : {}) });
         predictor = out.predictor;
         fits.push(out.fit);
       } else {
-        const out = fitLinearSvr(ds.spec, train, ds.width, { C: r.C, epsilon: r.epsilon, tol: r.tol, maxIter: r.maxIter, seed });
+        const out = fitLinearSvr(train.spec, train, train.width, { C: r.C, epsilon: r.epsilon, tol: r.tol, maxIter: r.maxIter, seed });
         predictor = out.predictor;
         fits.push({ iterations: out.fit.iterations, converged: out.fit.converged, primal: out.fit.primal, dual: out.fit.dual });
       }
@@ -278,21 +335,54 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
 
   const bundles: TrainedBundle[] = [];
   const perCombination: Record<string, CombinationSummary> = {};
+  const selections: Array<{ combination: string | null } & SelectionReport> = [];
   const testPred: number[] = [];
   const testTrue: number[] = [];
+  const testPresent: number[] = [];
   const oofPred: number[] = [];
   const oofTrue: number[] = [];
-  for (const unit of units) {
-    const where = unit.combination === null ? '' : ` (combination ${unit.combination})`;
-    const data = unit.data;
-    const split = holdoutSplit(data, r.testFraction, deriveSeed(r.seed, 'holdout', unit.combination ?? ''));
+  const oofPresent: number[] = [];
+  for (const [u, first] of units.entries()) {
+    const where = first.combination === null ? '' : ` (combination ${first.combination})`;
+    const dataOf = (s: TrainSetting): Dataset => unitsByEncoding.get(s.encoding)![u]!.data;
+    // the split depends on the rows only (configurations, combinations, solo / co-located), not on the encoding
+    const split = holdoutSplit(first.data, r.testFraction, deriveSeed(r.seed, 'holdout', first.combination ?? ''));
+    if (split.train.length === 0) throw new InputError(`no training rows${where}`);
+    const kfoldSeed = deriveSeed(r.seed, 'kfold', first.combination ?? '');
+    let chosen = candidates[0]!;
+    let cvRun: Awaited<ReturnType<typeof crossValidate>> | null = null;
+    if (cv) {
+      const scored: SelectionReport['candidates'] = [];
+      let bestMape = Number.POSITIVE_INFINITY;
+      for (const setting of candidates) {
+        const doneBefore = done;
+        let run: Awaited<ReturnType<typeof crossValidate>>;
+        try {
+          run = await crossValidate(subsetDataset(dataOf(setting), split.train), makeFitter(first.combination, [], setting), r.folds, kfoldSeed);
+        } catch (err) {
+          // a candidate whose MLP diverges is out of the running (when there are others to choose from)
+          if (!(selecting && err instanceof TrainingDivergedError)) throw err;
+          scored.push({ ...setting, cvMapePct: null, failed: err.message });
+          total -= r.folds * perFit(setting) - (done - doneBefore);
+          continue;
+        }
+        const mape = run.report.pooled.overall.mapePct;
+        scored.push({ ...setting, cvMapePct: mape });
+        if (mape < bestMape || cvRun === null) {
+          bestMape = mape;
+          chosen = setting;
+          cvRun = run;
+        }
+      }
+      if (cvRun === null) throw new InputError(`no candidate setting trained${where}: ${scored.map((c) => c.failed).join('; ')}`);
+      if (selecting) selections.push({ combination: first.combination, by: 'pooled k-fold CV MAPE on the training rows', candidates: scored, chosen });
+    }
+    total -= Math.max(...candidates.map(perFit)) - perFit(chosen);
+    const data = dataOf(chosen);
     const trainSet = subsetDataset(data, split.train);
     const testSet = subsetDataset(data, split.test);
-    if (trainSet.rows === 0) throw new InputError(`no training rows${where}`);
-    if (cv && trainSet.rows < r.folds) throw new InputError(`${r.folds}-fold cross-validation needs at least ${r.folds} training rows${where}, have ${trainSet.rows}`);
     const fits: Array<Record<string, string | number | boolean | null>> = [];
-    const fitter = makeFitter(unit.combination, fits);
-    const cvRun = cv ? await crossValidate(trainSet, fitter, r.folds, deriveSeed(r.seed, 'kfold', unit.combination ?? '')) : null;
+    const fitter = makeFitter(first.combination, fits, chosen);
     const cvReport = cvRun?.report ?? null;
     const predictor = await fitter(trainSet, { fold: null, folds: r.folds });
     const test = testSet.rows > 0 ? evaluatePredictor(predictor, testSet) : null;
@@ -302,27 +392,30 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
       rows: { total: data.rows, train: trainSet.rows, test: testSet.rows },
       crossValidation: cvReport,
       test,
+      split: { by: 'configuration', duplicates: data.duplicates },
+      ...(selecting ? { selection: selections[selections.length - 1]! } : {}),
     };
-    predictor.name = unit.combination ?? 'all';
+    predictor.name = first.combination ?? 'all';
     predictor.evaluation = evaluation;
     predictor.training = {
       provenance,
-      dataSets: ds.sources,
+      dataSets: data.sources,
       mode: r.mode,
-      combination: unit.combination,
+      combination: first.combination,
       seed: r.seed,
       rows: trainSet.rows,
-      hyperParameters: hyperParameters(r),
+      hyperParameters: hyperParameters(r, chosen),
       fit: fits[fits.length - 1] ?? {},
     };
     predictor.ranges = trainedRanges(data);
-    bundles.push({ name: predictor.name, combination: unit.combination, predictor });
+    bundles.push({ name: predictor.name, combination: first.combination, predictor });
 
     if (testSet.rows > 0) {
       const p = predictDataset(predictor, testSet);
       for (let i = 0; i < testSet.rows; i++) {
         testPred.push(p[i] as number);
         testTrue.push(testSet.labelsMs[i] as number);
+        testPresent.push(testSet.presentOf[i] as number);
       }
     }
     const entry = (name: string): CombinationSummary => (perCombination[name] ??= { rows: 0, test: null, crossValidation: null });
@@ -335,9 +428,15 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
       for (let i = 0; i < trainSet.rows; i++) {
         oofPred.push(cvRun.outOfFoldMs[i] as number);
         oofTrue.push(trainSet.labelsMs[i] as number);
+        oofPresent.push(trainSet.presentOf[i] as number);
       }
     }
   }
+  const kinds = (present: number[], pred: number[], truth: number[]): KindMetrics | null =>
+    truth.length ? byKind({ rows: truth.length, presentOf: Uint8Array.from(present) }, pred, truth) : null;
+  const unitReports = units.map((u) => u.data.duplicates);
+  const configurations = unitReports.reduce((n, d) => n + d.configurations, 0);
+  const duplicates: DuplicateReport = { rowsRead: ds.rows, configurations, duplicateRows: ds.rows - configurations, merged: merge };
   const evaluation: TrainSummary = {
     modeling: r.modeling,
     kernel: r.kernel,
@@ -345,10 +444,15 @@ export async function trainPredictor(options: TrainOptions): Promise<TrainResult
     seed: r.seed,
     folds: cv ? r.folds : 0,
     testFraction: r.testFraction,
-    featureSpec: ds.spec,
+    featureSpec: bundles[0]?.predictor.spec ?? ds.spec,
     rows: ds.rows,
     test: testTrue.length ? errorMetrics(testPred, testTrue) : null,
     crossValidation: oofTrue.length ? errorMetrics(oofPred, oofTrue) : null,
+    testByKind: kinds(testPresent, testPred, testTrue),
+    crossValidationByKind: kinds(oofPresent, oofPred, oofTrue),
+    split: { by: 'configuration', duplicates },
+    labelNoise: ds.labelNoise,
+    selection: selecting ? selections : null,
     perCombination,
   };
   return { bundles, evaluation };

@@ -1,5 +1,6 @@
 /**
- * The profile data set on disk (format `abacus.profile` v1, docs/ARCHITECTURE.md): `profile.json` and one
+ * The profile data set on disk (format `abacus.profile` v2, v1 still written when resuming a v1 profile;
+ * docs/ARCHITECTURE.md): `profile.json` and one
  * CSV per combination. Rows are appended and flushed one group at a time; on resume a torn or corrupt
  * last line is cut off and redone, while a bad line elsewhere is an error (it is not ours to guess).
  */
@@ -8,14 +9,22 @@ import { InputError } from '../common/errors.js';
 import type { ProfileGroup } from './sampling.js';
 
 export const PROFILE_FORMAT = 'abacus.profile';
-export const PROFILE_VERSION = 1;
+export const PROFILE_VERSION = 2;
+/** Versions this code reads and resumes (v1: without `median_ci_us`). */
+export const PROFILE_VERSIONS: readonly number[] = [1, 2];
 
-export const STAT_COLUMNS = ['median_us', 'mean_us', 'std_us', 'min_us', 'max_us', 'p5_us', 'p95_us', 'skew_us', 'reps'] as const;
+export const STAT_COLUMNS_V1 = ['median_us', 'mean_us', 'std_us', 'min_us', 'max_us', 'p5_us', 'p95_us', 'skew_us', 'reps'] as const;
+/** v2 adds the half-width of the median's 95 % confidence interval (distribution-free), µs. */
+export const STAT_COLUMNS = [...STAT_COLUMNS_V1, 'median_ci_us'] as const;
 
-export function csvHeader(n: number): string[] {
+export function statColumns(version: number): readonly string[] {
+  return version === 1 ? STAT_COLUMNS_V1 : STAT_COLUMNS;
+}
+
+export function csvHeader(n: number, version = PROFILE_VERSION): string[] {
   const cols = ['index'];
   for (let i = 0; i < n; i++) cols.push(`model_${i}`, `start_${i}`, `end_${i}`, `batch_${i}`, `seq_${i}`);
-  return [...cols, ...STAT_COLUMNS];
+  return [...cols, ...statColumns(version)];
 }
 
 export interface GroupStats {
@@ -28,14 +37,17 @@ export interface GroupStats {
   p95Us: number;
   skewUs: number;
   reps: number;
+  /** Half-width of the median's 95 % confidence interval. */
+  medianCiUs: number;
 }
 
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(2));
 
-export function csvRow(group: ProfileGroup, stats: GroupStats): string {
+export function csvRow(group: ProfileGroup, stats: GroupStats, version = PROFILE_VERSION): string {
   const cells: string[] = [String(group.index)];
   for (const s of group.slots) cells.push(s.model, String(s.start), String(s.end), String(s.batch), String(s.seq));
   cells.push(fmt(stats.medianUs), fmt(stats.meanUs), fmt(stats.stdUs), fmt(stats.minUs), fmt(stats.maxUs), fmt(stats.p5Us), fmt(stats.p95Us), fmt(stats.skewUs), String(stats.reps));
+  if (version !== 1) cells.push(fmt(stats.medianCiUs));
   return `${cells.join(',')}\n`;
 }
 
@@ -51,8 +63,8 @@ export interface ResumeState {
  * one must have the right header and rows 0..k-1 in order. A last line that is torn (no newline) or
  * malformed is cut off so the group is measured again.
  */
-export function prepareCsvForAppend(path: string, n: number): ResumeState {
-  const header = csvHeader(n).join(',');
+export function prepareCsvForAppend(path: string, n: number, version = PROFILE_VERSION): ResumeState {
+  const header = csvHeader(n, version).join(',');
   if (!existsSync(path)) return { rows: 0, repairedBytes: -1 };
   const text = readFileSync(path, 'utf8');
   const lines = text.split('\n');
@@ -67,7 +79,7 @@ export function prepareCsvForAppend(path: string, n: number): ResumeState {
   if (lines[0] !== header) throw new InputError(`${path}: line 1 is not the header this profile writes (expected '${header}')`);
   let rows = 0;
   for (let i = 1; i < lines.length; i++) {
-    const ok = rowIsValid(lines[i]!, n, rows);
+    const ok = rowIsValid(lines[i]!, n, rows, statColumns(version).length);
     if (ok) {
       rows++;
       continue;
@@ -84,9 +96,9 @@ export function prepareCsvForAppend(path: string, n: number): ResumeState {
   return { rows, repairedBytes: torn.length > 0 ? Buffer.byteLength(torn) : 0 };
 }
 
-function rowIsValid(line: string, n: number, expectedIndex: number): boolean {
+function rowIsValid(line: string, n: number, expectedIndex: number, statCount: number): boolean {
   const cells = line.split(',');
-  if (cells.length !== 1 + 5 * n + STAT_COLUMNS.length) return false;
+  if (cells.length !== 1 + 5 * n + statCount) return false;
   if (cells[0] !== String(expectedIndex)) return false;
   for (let i = 0; i < n; i++) {
     const nums = cells.slice(2 + 5 * i, 6 + 5 * i).map(Number);

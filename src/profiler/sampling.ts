@@ -1,15 +1,29 @@
 /**
- * Which co-located operator groups a profile measures. For every combination of models and every tuple
- * of batch sizes (one per model, the first model's varying slowest), exactly `samples` distinct groups
- * are drawn with the original's rule (a random subset of members runs to completion, a random subset
- * starts a fresh query; start and end drawn accordingly), duplicates redrawn. A stated share of the
- * groups leaves one or more models out (solo and subset groups, which serving needs); in those, the
- * present members may all continue earlier queries. Every draw comes
- * from a generator seeded by the run's seed and the combination, so a group's position in the sequence
- * (its `index`) identifies it across runs and resumes.
+ * Which co-located operator groups a profile measures (sampling rule 2). For every combination of models
+ * and every tuple of batch sizes (one per model, the first model's varying slowest), `samples` groups are
+ * drawn with the original's rule (a random subset of members runs to completion, a random subset starts
+ * a fresh query; start and end drawn accordingly).
+ *
+ * A stated share of the groups leaves one or more models out (solo and subset groups, which serving
+ * prices). The share holds over the whole profile: the profile's `round(groups × absentRatio)` such
+ * groups are spread over the files by error diffusion and placed at seeded random positions within each
+ * file (not `round(samples × ratio)` per tuple, which is 0 for one sample per tuple). In those groups the
+ * present members may all continue earlier queries, and the absent members' batch sizes mean nothing.
+ *
+ * Every group configuration -- the present members with their segment, batch and sequence length -- is
+ * drawn once per profile: a solo or subset group that another tuple or another combination file already
+ * holds is drawn again (rule 1 kept groups distinct only within a tuple, so a solo member's config came
+ * back in every tuple and every pair file that shares it).
+ *
+ * Every draw comes from generators seeded by the run's seed and the combination, in the profile's
+ * combination order, so a group's position in its file (its `index`) identifies it across runs and
+ * resumes.
  */
 import { InputError } from '../common/errors.js';
 import { Rng } from '../common/rng.js';
+
+/** The sampling rule this code implements; profile.json records it and a resume must match it. */
+export const SAMPLING_RULE = 2;
 
 export interface ProfileModel {
   id: number;
@@ -37,7 +51,7 @@ export interface SamplingOptions {
   batchSizes: readonly number[];
   seqLens: readonly number[];
   samples: number;
-  /** Share of each tuple's groups in which at least one model (not all) is absent. */
+  /** Share of the profile's groups in which at least one model (not all) is absent. */
   absentRatio: number;
   seed: number;
 }
@@ -79,38 +93,107 @@ export function groupsPerCombination(n: number, opts: Pick<SamplingOptions, 'bat
   return opts.batchSizes.length ** n * opts.samples;
 }
 
-function groupKey(slots: readonly GroupSlot[]): string {
-  return slots.map((s) => `${s.start}:${s.end}:${s.batch}:${s.seq}`).join('|');
+/**
+ * The identity of a group configuration: its present members in slot order (ascending model id), which is
+ * what a predictor sees. Two groups with the same key are the same measurement.
+ */
+export function configurationKey(slots: readonly Pick<GroupSlot, 'modelId' | 'start' | 'end' | 'batch' | 'seq'>[]): string {
+  return slots
+    .filter((s) => s.batch > 0)
+    .map((s) => `${s.modelId}:${s.start}:${s.end}:${s.batch}:${s.seq}`)
+    .join('|');
 }
 
-/** The groups of one combination, in order; `index` counts from 0 over all tuples. */
-export function* drawGroups(comb: readonly ProfileModel[], opts: SamplingOptions): Generator<ProfileGroup> {
-  if (opts.samples < 1) throw new InputError('--samples must be at least 1');
+/** Groups with a model absent per combination: the profile-wide share, spread by error diffusion. */
+export function absentQuotas(combs: readonly (readonly ProfileModel[])[], opts: Pick<SamplingOptions, 'batchSizes' | 'samples' | 'absentRatio'>): number[] {
+  let eligible = 0;
+  return combs.map((comb) => {
+    if (comb.length < 2) return 0;
+    const groups = groupsPerCombination(comb.length, opts);
+    const prev = Math.round(eligible * opts.absentRatio);
+    eligible += groups;
+    return Math.round(eligible * opts.absentRatio) - prev;
+  });
+}
+
+function checkOptions(opts: SamplingOptions): void {
+  if (!(Number.isInteger(opts.samples) && opts.samples >= 1)) throw new InputError('--samples must be at least 1');
   if (!(opts.absentRatio >= 0 && opts.absentRatio < 1)) throw new InputError('--absent-ratio must be in [0, 1)');
-  const rng = new Rng(combinationSeed(opts.seed, comb));
-  const n = comb.length;
-  let index = 0;
-  for (const tuple of batchTuples(n, opts.batchSizes)) {
-    const seen = new Set<string>();
-    const absentQuota = n > 1 ? Math.round(opts.samples * opts.absentRatio) : 0;
-    for (let k = 0; k < opts.samples; k++) {
-      const withAbsent = k < absentQuota;
-      let slots: GroupSlot[] | null = null;
-      for (let attempt = 0; attempt < 10_000; attempt++) {
-        const candidate = drawOne(comb, tuple, withAbsent, opts, rng);
-        const key = groupKey(candidate);
-        if (!seen.has(key)) {
-          seen.add(key);
-          slots = candidate;
-          break;
+}
+
+/**
+ * The groups of a whole profile, file by file in the order given; `index` counts from 0 within each
+ * combination. Configurations are distinct over the whole profile.
+ */
+export function* drawProfile(combs: readonly (readonly ProfileModel[])[], opts: SamplingOptions): Generator<{ combination: number; group: ProfileGroup }> {
+  checkOptions(opts);
+  const quotas = absentQuotas(combs, opts);
+  const seen = new Set<string>();
+  for (const [ci, comb] of combs.entries()) {
+    const rng = new Rng(combinationSeed(opts.seed, comb));
+    const n = comb.length;
+    const total = groupsPerCombination(n, opts);
+    const quota = quotas[ci]!;
+    // which of the file's positions leave a model out: a seeded random choice, so that no batch size of
+    // the tuple order is favoured
+    const positions = Array.from({ length: total }, (_, i) => i);
+    const absentAt = new Set(quota > 0 ? rng.sample(positions, quota) : []);
+    let index = 0;
+    for (const tuple of batchTuples(n, opts.batchSizes)) {
+      for (let k = 0; k < opts.samples; k++) {
+        const withAbsent = absentAt.has(index);
+        let slots: GroupSlot[] | null = null;
+        for (let attempt = 0; attempt < 10_000; attempt++) {
+          const candidate = drawOne(comb, tuple, withAbsent, opts, rng);
+          const key = configurationKey(candidate);
+          if (!seen.has(key)) {
+            seen.add(key);
+            slots = candidate;
+            break;
+          }
         }
+        if (!slots) {
+          throw new InputError(
+            `${combinationName(comb)} at batch sizes ${tuple.join('/')}: no new distinct group ${withAbsent ? 'with a model absent ' : ''}is left after ${index} of ${total}; ask for fewer --samples${withAbsent ? ' or a smaller --absent-ratio' : ''}`,
+          );
+        }
+        yield { combination: ci, group: { index: index++, slots } };
       }
-      if (!slots) {
-        throw new InputError(`${combinationName(comb)} at batch sizes ${tuple.join('/')}: fewer than ${opts.samples} distinct groups exist${withAbsent ? ' with a model absent' : ''}; ask for fewer --samples`);
-      }
-      yield { index: index++, slots };
     }
   }
+}
+
+/** The groups of one combination profiled alone, in order; `index` counts from 0 over all tuples. */
+export function* drawGroups(comb: readonly ProfileModel[], opts: SamplingOptions): Generator<ProfileGroup> {
+  for (const { group } of drawProfile([comb], opts)) yield group;
+}
+
+/** What a list of groups holds, by how many members are present (profile.json states it). */
+export interface GroupCounts {
+  groups: number;
+  /** One member present. */
+  solo: number;
+  /** Two or more members present. */
+  colocated: number;
+  /** At least one model of the combination absent (solo groups of multi-model files included). */
+  withAbsent: number;
+  /** Groups by number of present members ("1", "2", ...). */
+  byPresent: Record<string, number>;
+}
+
+export function countGroups(groups: Iterable<ProfileGroup>): GroupCounts {
+  const c: GroupCounts = { groups: 0, solo: 0, colocated: 0, withAbsent: 0, byPresent: {} };
+  for (const g of groups) addGroup(c, g);
+  return c;
+}
+
+export function addGroup(c: GroupCounts, g: ProfileGroup): void {
+  const present = g.slots.filter((s) => s.batch > 0).length;
+  c.groups++;
+  if (present === 1) c.solo++;
+  else c.colocated++;
+  if (present < g.slots.length) c.withAbsent++;
+  c.byPresent[String(present)] = (c.byPresent[String(present)] ?? 0) + 1;
 }
 
 function drawOne(comb: readonly ProfileModel[], tuple: readonly number[], withAbsent: boolean, opts: SamplingOptions, rng: Rng): GroupSlot[] {

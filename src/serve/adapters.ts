@@ -64,7 +64,7 @@ export class ExecutorRunner implements GroupRunner {
         if (t.finished) this.unfinished.delete(t.service);
         else this.unfinished.set(t.service, t.queryId);
       }
-      return { groupMs: r.groupMs, members: r.members.map((t) => ({ queryId: t.queryId, ms: t.startDelayMs + t.ms, ...(t.output ? { output: t.output } : {}) })) };
+      return { groupMs: r.groupMs, startLeadMs: r.startLeadMs, members: r.members.map((t) => ({ queryId: t.queryId, ms: t.startDelayMs + t.ms, ...(t.output ? { output: t.output } : {}) })) };
     } catch (err) {
       // a failed group's queries are gone; forget them here too (a dead host lost them anyway)
       for (const m of members) if (this.unfinished.get(m.service) === m.queryId) this.unfinished.delete(m.service);

@@ -23,6 +23,7 @@ test('a group completes at its last member: group latency is at least each membe
         assert.ok(m.startDelayMs >= 0, 'no member starts before the start signal');
       }
       assert.ok(r.startSkewMs >= 0 && r.startSkewMs < 50, `start skew ${r.startSkewMs} ms`);
+      assert.ok(r.startLeadMs >= 0.3 - 1e-9 && r.startLeadMs <= 20 + 1e-9, `the start lead (${r.startLeadMs} ms) is reported, within its 0.3-20 ms bounds`);
     }
     // an empty segment joins the barrier without work; the query continues later
     const r = await ex.runGroup([

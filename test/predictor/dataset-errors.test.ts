@@ -90,7 +90,7 @@ test('non-integer or inverted segments, bad absent members and unknown models na
 test('profile.json of another format or version, or broken, names profile.json', () => {
   const meta = (csv: string): string => join(csv, '..', 'profile.json');
   rejects(lines(GOOD), meta, /format is "abacus.other"/, { ...PROFILE, format: 'abacus.other' });
-  rejects(lines(GOOD), meta, /version 2 is not supported/, { ...PROFILE, version: 2 });
+  rejects(lines(GOOD), meta, /version 3 is not supported \(this abacus reads version 1 and 2\)/, { ...PROFILE, version: 3 });
   rejects(lines(GOOD), meta, /not valid JSON/, '{"format": "abacus.profile", ');
   rejects(lines(GOOD), meta, /models\[1\] needs an integer "id"/, { ...PROFILE, models: [PROFILE.models[0], { name: 'x' }] });
   const dir = join(root, 'no-profile');

@@ -1,8 +1,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadDataset, rowsByCombination } from '../../src/predictor/dataset.js';
-import { complement, crossValidate, errorMetrics, holdoutSplit, kFoldSplits } from '../../src/predictor/evaluate.js';
+import { complement, crossValidate, errorMetrics, holdoutSplit, kFoldSplits, splitMetrics } from '../../src/predictor/evaluate.js';
 import { fitLinearRegression } from '../../src/predictor/linear.js';
 import { removeDir, tempDir, writePairDataset } from './fixtures.js';
 
@@ -40,8 +41,13 @@ test('folds and the held-out split are seeded: same seed same split, another see
   assert.notDeepEqual(Array.from(holdoutSplit(ds, 0.2, 10).test), Array.from(h.test));
   assert.equal(h.train.length + h.test.length, ds.rows);
   assert.equal(new Set([...h.train, ...h.test]).size, ds.rows);
-  // 20 % of each combination: round(47 · 0.2) = 9
-  for (const rows of rowsByCombination(ds)) assert.equal(rows.filter((r) => h.test.includes(r)).length, 9);
+  // 20 % of each stratum (combination x solo / co-located), rounded
+  for (const rows of rowsByCombination(ds)) {
+    for (const solo of [true, false]) {
+      const mine = rows.filter((r) => (ds.presentOf[r]! === 1) === solo);
+      assert.equal(mine.filter((r) => h.test.includes(r)).length, mine.length > 1 ? Math.round(mine.length * 0.2) : 0);
+    }
+  }
 });
 
 test('metrics: MAPE in percent, MAE in ms, percentiles of the absolute percentage error', () => {
@@ -67,4 +73,39 @@ test('cross-validation predicts every row once, out of fold, and reports per com
   assert.ok(outOfFoldMs.every((v) => Number.isFinite(v) && v !== 0));
   assert.deepEqual(Object.keys(report.pooled.perCombination).sort(), [...ds.combinations].sort());
   assert.ok(report.meanMapePct > 0 && Number.isFinite(report.stdMapePct));
+});
+
+test('splits keep every configuration on one side, and MAPE is reported for solo and co-located rows apart', async () => {
+  // a data set in which every row is there twice (as rule-1 profiles repeated solo groups), read unmerged
+  const dir = join(root, 'dup');
+  writePairDataset(dir, { modelIds: [0, 6], rowsPerPair: 40, absentProb: 0.3 });
+  const csv = join(dir, `${readdirSync(dir).find((f) => f.endsWith('.csv'))!}`);
+  const lines = readFileSync(csv, 'utf8').trim().split('\n');
+  const again = lines.slice(1).map((l, i) => [String(40 + i), ...l.split(',').slice(1)].join(','));
+  writeFileSync(csv, `${[...lines, ...again].join('\n')}\n`);
+  const raw = loadDataset([dir]);
+  assert.equal(raw.rows, 80);
+  const configs = raw.duplicates.configurations;
+  assert.ok(configs <= 40 && raw.duplicates.duplicateRows === 80 - configs);
+  assert.ok(raw.presentOf.some((p) => p === 1) && raw.presentOf.some((p) => p === 2));
+  const side = (rows: Int32Array) => new Set(Array.from(rows, (r) => raw.configurationOf[r]!));
+  for (const seed of [1, 2, 3]) {
+    const h = holdoutSplit(raw, 0.25, seed);
+    const train = side(h.train);
+    for (const c of side(h.test)) assert.ok(!train.has(c), 'a held-out configuration is never in training');
+    const folds = kFoldSplits(raw, 4, seed);
+    folds.forEach((f, i) => {
+      const others = new Set(folds.filter((_, j) => j !== i).flatMap((g) => Array.from(g, (r) => raw.configurationOf[r]!)));
+      for (const c of side(f)) assert.ok(!others.has(c), 'a configuration is in one fold only');
+    });
+  }
+  // merged: one row per configuration, labelled with the median of its rows
+  const merged = loadDataset([dir], { mergeDuplicates: true });
+  assert.equal(merged.rows, configs);
+  assert.deepEqual(merged.duplicates, { rowsRead: 80, configurations: configs, duplicateRows: 80 - configs, merged: true });
+  // solo and co-located metrics: exact on a known prediction
+  const pred = Float64Array.from(raw.labelsMs, (v, r) => v * (raw.presentOf[r] === 1 ? 1.1 : 1.02));
+  const m = splitMetrics(raw, pred);
+  assert.ok(Math.abs(m.solo!.mapePct - 10) < 1e-9 && Math.abs(m.colocated!.mapePct - 2) < 1e-9);
+  assert.equal(m.solo!.n + m.colocated!.n, 80);
 });
