@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { errorMessage } from '../common/errors.js';
-import { ProtocolError, type ProtocolErrorKind, type RawInput } from './tensors.js';
+import { MAX_TENSORS_PER_REQUEST, ProtocolError, type ProtocolErrorKind, type RawInput } from './tensors.js';
 import type { InferRequestIn, InferResult, InferenceCore, RequestedOutput } from './service.js';
 import type { HostPort } from './http.js';
 
@@ -111,6 +111,8 @@ function toServiceError(err: unknown): Partial<grpc.StatusObject> {
 export function fromGrpcRequest(req: GrpcInferRequest): InferRequestIn {
   const raw = req.raw_input_contents ?? [];
   const inputs = req.inputs ?? [];
+  if (inputs.length > MAX_TENSORS_PER_REQUEST) throw new ProtocolError('bad-request', `${inputs.length} inputs is too many (at most ${MAX_TENSORS_PER_REQUEST})`);
+  if ((req.outputs ?? []).length > MAX_TENSORS_PER_REQUEST) throw new ProtocolError('bad-request', `${req.outputs.length} outputs is too many (at most ${MAX_TENSORS_PER_REQUEST}; each output at most once)`);
   if (raw.length > 0 && raw.length !== inputs.length) throw new ProtocolError('bad-request', `raw_input_contents has ${raw.length} entries for ${inputs.length} inputs`);
   const parsed: RawInput[] = inputs.map((t, i) => {
     const input: RawInput = { name: t.name, datatype: t.datatype, shape: (t.shape ?? []).map(Number) };
@@ -207,7 +209,7 @@ export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes
       }
       const gone = new AbortController();
       call.once('cancelled', () => gone.abort());
-      return toGrpcResponse(await api.core.infer(request, gone.signal));
+      return api.core.inferEncoded(request, gone.signal, toGrpcResponse);
     }),
   });
   const host = at.host.includes(':') ? `[${at.host}]` : at.host;

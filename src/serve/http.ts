@@ -25,7 +25,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InputError, errorMessage } from '../common/errors.js';
-import { HTTP_STATUS, ProtocolError, tensorBytes, type RawInput } from './tensors.js';
+import { HTTP_STATUS, MAX_TENSORS_PER_REQUEST, ProtocolError, tensorBytes, type RawInput } from './tensors.js';
 import type { InferRequestIn, InferResult, InferenceCore, RequestedOutput } from './service.js';
 
 export const BINARY_HEADER = 'inference-header-content-length';
@@ -131,7 +131,7 @@ export function parseInferBody(model: string, version: string | undefined, body:
   if (obj.parameters !== undefined && !isRecord(obj.parameters)) throw new ProtocolError('bad-request', "'parameters' must be an object");
   const parameters = (obj.parameters as Record<string, unknown> | undefined) ?? {};
   if (!Array.isArray(obj.inputs) || obj.inputs.length === 0) throw new ProtocolError('bad-request', "'inputs' must be a non-empty array");
-  if (obj.inputs.length > 64) throw new ProtocolError('bad-request', `${obj.inputs.length} inputs is too many`);
+  if (obj.inputs.length > MAX_TENSORS_PER_REQUEST) throw new ProtocolError('bad-request', `${obj.inputs.length} inputs is too many (at most ${MAX_TENSORS_PER_REQUEST})`);
   let offset = 0;
   const inputs: RawInput[] = obj.inputs.map((raw: unknown, i: number) => {
     if (!isRecord(raw)) throw new ProtocolError('bad-request', `inputs[${i}] must be an object`);
@@ -157,6 +157,7 @@ export function parseInferBody(model: string, version: string | undefined, body:
   let outputs: RequestedOutput[] | undefined;
   if (obj.outputs !== undefined) {
     if (!Array.isArray(obj.outputs)) throw new ProtocolError('bad-request', "'outputs' must be an array");
+    if (obj.outputs.length > MAX_TENSORS_PER_REQUEST) throw new ProtocolError('bad-request', `${obj.outputs.length} outputs is too many (at most ${MAX_TENSORS_PER_REQUEST}; each output at most once)`);
     outputs = obj.outputs.map((raw: unknown, i: number) => {
       if (!isRecord(raw) || typeof raw.name !== 'string') throw new ProtocolError('bad-request', `outputs[${i}] needs a string 'name'`);
       if (raw.parameters !== undefined && !isRecord(raw.parameters)) throw new ProtocolError('bad-request', `output '${raw.name}': 'parameters' must be an object`);
@@ -388,8 +389,7 @@ async function infer(api: HttpApi, model: string, version: string | undefined, r
     if (!res.writableFinished) gone.abort();
   };
   res.once('close', onClose);
-  const result = await api.core.infer(request, gone.signal);
-  const { body, headers } = encodeInferResult(result);
+  const { body, headers } = await api.core.inferEncoded(request, gone.signal, encodeInferResult);
   if (res.destroyed) return;
   res.writeHead(200, { ...headers, 'content-length': String(body.length) });
   res.end(body);

@@ -3,7 +3,8 @@
  * histograms in seconds, so percentiles (p99) can be derived and aggregated across servers:
  *
  * - `abacus_requests_total{model,outcome}`: every inference request by outcome: ok, late, dropped (the
- *   abandon rule gave up on it), rejected (admission control), failed (its group failed), cancelled (the
+ *   abandon rule gave up on it), rejected (admission control), failed (its group failed, or its response
+ *   could not be encoded; ok and late are counted only once the response is encoded), cancelled (the
  *   client went away), invalid (bad request), unavailable (not accepting);
  * - `abacus_request_duration_seconds{model}`, `abacus_request_queue_seconds{model}`,
  *   `abacus_request_compute_seconds{model}`: server-side latency of completed requests: arrival to

@@ -152,6 +152,14 @@ export class InferenceCore {
    * that is not accepting or whose host failed (unavailable), and a client that went away (failed).
    */
   async infer(req: InferRequestIn, signal?: AbortSignal): Promise<InferResult> {
+    return this.inferEncoded(req, signal, (result) => result);
+  }
+
+  /**
+   * `infer`, with the response encoded by `encode` before the outcome is counted: a request counts as ok
+   * (or late) only once its response exists; an encoding that throws counts as failed (500).
+   */
+  async inferEncoded<T>(req: InferRequestIn, signal: AbortSignal | undefined, encode: (result: InferResult) => T): Promise<T> {
     let served: ServedModel;
     let decoded: ReturnType<typeof decodeInputs>;
     let qosMs: number;
@@ -161,7 +169,12 @@ export class InferenceCore {
       qosMs = this.qosOf(req.parameters, served.qosMs);
       if (req.outputs) {
         const names = new Set(manifest.outputs.map((o) => o.name));
-        for (const o of req.outputs) if (!names.has(o.name)) throw new ProtocolError('bad-request', `model '${manifest.name}' has no output '${o.name}' (outputs: ${[...names].join(', ')})`);
+        const asked = new Set<string>();
+        for (const o of req.outputs) {
+          if (!names.has(o.name)) throw new ProtocolError('bad-request', `model '${manifest.name}' has no output '${o.name}' (outputs: ${[...names].join(', ')})`);
+          if (asked.has(o.name)) throw new ProtocolError('bad-request', `output '${o.name}' is asked for more than once`);
+          asked.add(o.name);
+        }
       }
       if (!Array.isArray(req.inputs) || req.inputs.length === 0) throw new ProtocolError('bad-request', "a request needs 'inputs'");
       decoded = decodeInputs(manifest, req.inputs, this.maxBatch);
@@ -177,7 +190,17 @@ export class InferenceCore {
       this.metrics.request(manifest.name, 'invalid');
       throw new ProtocolError('bad-request', errorMessage(err));
     }
-    return this.answer(req, manifest, qosMs, outcome);
+    const answered = this.answer(req, manifest, qosMs, outcome);
+    let encoded: T;
+    try {
+      encoded = encode(answered.result);
+    } catch (err) {
+      this.metrics.request(manifest.name, 'failed');
+      throw new ProtocolError('failed', `encoding the response failed: ${errorMessage(err)}`);
+    }
+    this.metrics.request(manifest.name, answered.result.timings.status);
+    this.metrics.completed(answered.row);
+    return encoded;
   }
 
   private qosOf(parameters: Readonly<Record<string, unknown>>, fallbackMs: number): number {
@@ -188,7 +211,8 @@ export class InferenceCore {
     return n;
   }
 
-  private answer(req: InferRequestIn, manifest: Manifest, qosMs: number, outcome: OnlineOutcome): InferResult {
+  /** The result of a served query (not yet counted: the caller counts it once encoded), or the ProtocolError of any other outcome (counted). */
+  private answer(req: InferRequestIn, manifest: Manifest, qosMs: number, outcome: OnlineOutcome): { result: InferResult; row: QueryLogRow } {
     const count = (o: RequestOutcome): void => this.metrics.request(manifest.name, o);
     switch (outcome.status) {
       case 'rejected':
@@ -206,21 +230,23 @@ export class InferenceCore {
         throw new ProtocolError('unavailable', `the query failed: ${outcome.error}`);
       case 'ok':
       case 'late': {
-        count(outcome.status);
-        this.metrics.completed(outcome.row);
         const output = outcome.output;
-        if (!output) throw new ProtocolError('failed', 'the executor returned no output');
+        if (!output) {
+          count('failed');
+          throw new ProtocolError('failed', 'the executor returned no output');
+        }
         const data = output.data instanceof Float32Array ? output.data : Float32Array.from(output.data);
         const spec = manifest.outputs[0];
         const name = spec?.name ?? 'output';
         const wanted = req.outputs ?? [{ name, binary: false }];
-        return {
+        const result: InferResult = {
           model: manifest.name,
           version: MODEL_VERSION,
           ...(req.id !== undefined ? { id: req.id } : {}),
           outputs: wanted.filter((o) => o.name === name).map((o) => ({ name, datatype: 'FP32' as const, shape: [...output.dims], data, binary: o.binary || req.binaryOutput === true })),
           timings: timingsOf(outcome.row, outcome.status, qosMs),
         };
+        return { result, row: outcome.row };
       }
     }
   }

@@ -29,6 +29,9 @@ export const HTTP_STATUS: Readonly<Record<ProtocolErrorKind, number>> = {
 
 export type Datatype = 'FP32' | 'FP16';
 
+/** Most inputs, and most outputs, one request may list (a model has a few; a long list is an attack). */
+export const MAX_TENSORS_PER_REQUEST = 64;
+
 /** The protocol datatype of a manifest tensor. */
 export function datatypeOf(t: ManifestTensor): Datatype {
   if (t.dtype === 'float32') return 'FP32';
