@@ -75,6 +75,8 @@ export function serveCommand(): Command {
     .option('--max-queue <n>', 'online: outstanding requests before more are rejected (429)', parseIntOption('--max-queue', 1), 256)
     .option('--no-admission', 'online: do not reject requests predicted to miss their QoS (only a full queue rejects)')
     .option('--max-body-mb <n>', 'online: largest request body, MiB', parseNumberOption('--max-body-mb', 0.001), 64)
+    .option('--max-inflight-mb <n>', 'online: request bodies held at once over both protocols, MiB; beyond, 503 (default 4 x --max-body-mb)', parseNumberOption('--max-inflight-mb', 0.001))
+    .option('--max-connections <n>', 'online: open HTTP connections; beyond, 503 and closed', parseIntOption('--max-connections', 1), 1024)
     .option('--drain-timeout <s>', 'online: give up draining after this long on SIGTERM (exit 1)', parseNumberOption('--drain-timeout', 1), 120)
     .action(
       action(async (opts) => {
@@ -104,7 +106,8 @@ export function serveCommand(): Command {
           await serveOnline({
             models, policy: opts.policy[0] as PolicyName, latencyModel, predictorDir, qos, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true,
             ep, threads, seed: opts.seed, batchSizes: opts.batchSizes, seqLens: opts.seqLens, listen: opts.listen, grpc: opts.grpc, maxQueue: opts.maxQueue,
-            admission: opts.admission, maxBodyBytes: Math.round(opts.maxBodyMb * 1024 * 1024), drainTimeoutS: opts.drainTimeout, out: opts.out, json: opts.json === true,
+            admission: opts.admission, maxBodyBytes: Math.round(opts.maxBodyMb * 1024 * 1024),
+            maxInflightBodyBytes: Math.round((opts.maxInflightMb ?? 4 * opts.maxBodyMb) * 1024 * 1024), maxConnections: opts.maxConnections, drainTimeoutS: opts.drainTimeout, out: opts.out, json: opts.json === true,
           });
           return;
         }
@@ -181,6 +184,8 @@ interface OnlineCliOptions {
   maxQueue: number;
   admission: boolean;
   maxBodyBytes: number;
+  maxInflightBodyBytes: number;
+  maxConnections: number;
   drainTimeoutS: number;
   out: string | undefined;
   json: boolean;
@@ -197,7 +202,7 @@ async function serveOnline(o: OnlineCliOptions): Promise<void> {
   const server = await OnlineServer.start({
     models: o.models, policy: o.policy, latencyModel: o.latencyModel, qos: o.qos, ways: o.ways, thldMs: o.thldMs, abandon: o.abandon,
     ep: o.ep, intraOpThreads: o.threads, seed: o.seed, batchSizes: o.batchSizes, seqLens: o.seqLens, maxQueue: o.maxQueue,
-    predictAdmission: o.admission, maxBodyBytes: o.maxBodyBytes, listen, ...(grpc ? { grpc } : {}), ...(log ? { log } : {}),
+    predictAdmission: o.admission, maxBodyBytes: o.maxBodyBytes, maxInflightBodyBytes: o.maxInflightBodyBytes, maxConnections: o.maxConnections, listen, ...(grpc ? { grpc } : {}), ...(log ? { log } : {}),
   });
   const http = server.httpAddress;
   const names = o.models.map((m) => m.manifest.name).join(', ');

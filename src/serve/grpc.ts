@@ -15,6 +15,10 @@ import { errorMessage } from '../common/errors.js';
 import { MAX_TENSORS_PER_REQUEST, ProtocolError, type ProtocolErrorKind, type RawInput } from './tensors.js';
 import type { InferRequestIn, InferResult, InferenceCore, RequestedOutput } from './service.js';
 import type { HostPort } from './http.js';
+import type { ByteBudget } from './limits.js';
+
+/** Concurrent calls on one gRPC connection (HTTP/2 streams). */
+const GRPC_MAX_CONCURRENT_STREAMS = 128;
 
 /** The proto file: next to this module in the sources, under src/ from a build in dist/. */
 export function protoPath(): string {
@@ -184,9 +188,9 @@ function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) =>
 }
 
 /** Serve the protocol over gRPC on `host:port` (insecure: loopback and trusted networks). */
-export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes = 64 * 1024 * 1024): Promise<GrpcFront> {
+export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes = 64 * 1024 * 1024, inflight?: ByteBudget): Promise<GrpcFront> {
   const service = loadInferenceService().service;
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes });
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes, 'grpc.max_concurrent_streams': GRPC_MAX_CONCURRENT_STREAMS });
   server.addService(service, {
     ServerLive: unary(() => ({ live: true })),
     ServerReady: unary(() => ({ ready: api.ready() })),
@@ -207,9 +211,20 @@ export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes
         api.core.countInvalid(req.model_name);
         throw err;
       }
-      const gone = new AbortController();
-      call.once('cancelled', () => gone.abort());
-      return api.core.inferEncoded(request, gone.signal, toGrpcResponse);
+      // the message is already decoded (grpc-js bounds each one); hold its tensor bytes while it is served
+      const bytes = (req.raw_input_contents ?? []).reduce((n, b) => n + b.byteLength, 0) + (req.inputs ?? []).reduce((n, t) => n + 4 * (t.contents?.fp32_contents.length ?? 0), 0);
+      if (inflight && !inflight.tryTake(bytes)) {
+        const err = new ProtocolError('unavailable', `the server holds ${inflight.usedBytes} bytes of requests; ${bytes} more is over its limit of ${inflight.limitBytes}; retry later`);
+        api.core.countRefused(req.model_name, err);
+        throw err;
+      }
+      try {
+        const gone = new AbortController();
+        call.once('cancelled', () => gone.abort());
+        return await api.core.inferEncoded(request, gone.signal, toGrpcResponse);
+      } finally {
+        inflight?.release(bytes);
+      }
     }),
   });
   const host = at.host.includes(':') ? `[${at.host}]` : at.host;

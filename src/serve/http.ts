@@ -14,7 +14,8 @@
  *
  * Errors are JSON `{"error": "..."}`: 400 bad request, 404 unknown model or route, 405 wrong method,
  * 413 body too large, 429 rejected (cannot meet its QoS: admission control, the abandon rule, a full
- * queue), 503 not accepting or the query's host failed. The per-request QoS is the `qos_ms` request
+ * queue), 503 not accepting, the query's host failed, or the server's bound on held request bodies or
+ * open connections is reached (with `retry-after`). The per-request QoS is the `qos_ms` request
  * parameter. The response's `parameters` hold the server-side timings.
  *
  * Binary tensor data: with header `Inference-Header-Content-Length: N`, the body is N bytes of JSON and
@@ -27,6 +28,7 @@ import type { AddressInfo } from 'node:net';
 import { InputError, errorMessage } from '../common/errors.js';
 import { HTTP_STATUS, MAX_TENSORS_PER_REQUEST, ProtocolError, tensorBytes, type RawInput } from './tensors.js';
 import type { InferRequestIn, InferResult, InferenceCore, RequestedOutput } from './service.js';
+import { ByteBudget, limitConnections, refusedConnection } from './limits.js';
 
 export const BINARY_HEADER = 'inference-header-content-length';
 
@@ -43,11 +45,29 @@ export function parseHostPort(text: string, what = '--listen'): HostPort {
   return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
 }
 
-/** Read a request body of at most `maxBytes` (413 beyond; checked on Content-Length first). */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/** Bytes of a request body held against a `ByteBudget` (released by whoever answers the request). */
+export interface HeldBytes {
+  budget: ByteBudget;
+  bytes: number;
+}
+
+const overBudget = (held: HeldBytes, more: number): ProtocolError =>
+  new ProtocolError('unavailable', `the server holds ${held.budget.usedBytes} bytes of request bodies; ${more} more is over its limit of ${held.budget.limitBytes}; retry later`);
+
+/**
+ * Read a request body of at most `maxBytes` (413 beyond; checked on Content-Length first). With `held`,
+ * the body's bytes are taken from its budget first (the declared length before reading, else chunk by
+ * chunk): over the budget is a 503, and nothing more is read.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, held?: HeldBytes): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) {
     return Promise.reject(new ProtocolError('too-large', `the body of ${declared} bytes is over the limit of ${maxBytes}`));
+  }
+  if (held && declared !== undefined) {
+    const n = Number(declared);
+    if (!held.budget.tryTake(n)) return Promise.reject(overBudget(held, n));
+    held.bytes += n;
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -61,6 +81,15 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
         req.pause();
         reject(new ProtocolError('too-large', `the body is over the limit of ${maxBytes} bytes`));
         return;
+      }
+      if (held && declared === undefined) {
+        if (!held.budget.tryTake(chunk.length)) {
+          done = true;
+          req.pause();
+          reject(overBudget(held, chunk.length));
+          return;
+        }
+        held.bytes += chunk.length;
       }
       chunks.push(chunk);
     });
@@ -92,7 +121,7 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
 /** Answer an error: a ProtocolError's status, or 500. A 413 also closes the connection (the rest of the body is not read). */
 export function sendError(res: ServerResponse, err: unknown): void {
   const status = err instanceof ProtocolError ? HTTP_STATUS[err.kind] : 500;
-  const headers: Record<string, string> = status === 413 ? { connection: 'close' } : {};
+  const headers: Record<string, string> = status === 413 ? { connection: 'close' } : status === 503 ? { 'retry-after': '1' } : {};
   sendJson(res, status, { error: errorMessage(err) }, headers);
   if (status === 413) res.once('finish', () => res.socket?.destroy());
 }
@@ -263,7 +292,13 @@ export interface HttpApi {
 export interface HttpFrontOptions extends HostPort {
   /** Largest request body (default 64 MiB). */
   maxBodyBytes?: number;
+  /** Bytes of request bodies held at once, shared with the gRPC front end (default: 4 of the largest bodies). */
+  inflightBodies?: ByteBudget;
+  /** Open connections; one beyond is answered 503 and closed (default 1024). */
+  maxConnections?: number;
 }
+
+export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 export interface HttpFront {
   readonly server: Server;
@@ -277,12 +312,23 @@ export interface HttpFront {
 /** Listen on `host:port` and serve the protocol with `api`. */
 export async function startHttpFront(api: HttpApi, options: HttpFrontOptions): Promise<HttpFront> {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const budget = options.inflightBodies ?? new ByteBudget(4 * maxBodyBytes);
   let active = 0;
   const server = createServer((req, res) => {
+    if (refusedConnection(req.socket)) {
+      res.destroy();
+      return;
+    }
     active++;
-    res.once('close', () => active--);
-    handle(api, req, res, maxBodyBytes).catch((err: unknown) => sendError(res, err));
+    const held: HeldBytes = { budget, bytes: 0 };
+    res.once('close', () => {
+      active--;
+      budget.release(held.bytes);
+      held.bytes = 0;
+    });
+    handle(api, req, res, maxBodyBytes, held).catch((err: unknown) => sendError(res, err));
   });
+  limitConnections(server, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
   return listen(server, options, () => active);
 }
 
@@ -321,7 +367,7 @@ export async function listen(server: Server, at: HostPort, active: () => number)
   };
 }
 
-async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<void> {
+async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number, held: HeldBytes): Promise<void> {
   const route = routeOf(req.url ?? '/');
   const method = methodOf(route);
   if (method === null) {
@@ -369,19 +415,35 @@ async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, m
         sendJson(res, ready ? 200 : 503, { name: route.model, ready });
         return;
       }
-      await infer(api, route.model, route.version, req, res, maxBodyBytes);
+      await infer(api, route.model, route.version, req, res, maxBodyBytes, held);
       return;
     }
   }
 }
 
-async function infer(api: HttpApi, model: string, version: string | undefined, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<void> {
+/** Bodies up to this size are read and thrown away after an early refusal (keeps the connection); larger ones close it. */
+const DISCARD_MAX_BYTES = 1024 * 1024;
+
+/** After refusing a request whose body was not read: throw a small body away, else close the connection once answered. */
+function dropUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete) return;
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared <= DISCARD_MAX_BYTES) {
+    req.resume();
+    return;
+  }
+  res.setHeader('connection', 'close');
+  res.once('finish', () => res.socket?.destroy());
+}
+
+async function infer(api: HttpApi, model: string, version: string | undefined, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number, held: HeldBytes): Promise<void> {
   let request: InferRequestIn;
   try {
-    const body = await readBody(req, maxBodyBytes);
+    const body = await readBody(req, maxBodyBytes, held);
     request = parseInferBody(model, version, body, req.headers[BINARY_HEADER]);
   } catch (err) {
-    api.core.countInvalid(model);
+    api.core.countRefused(model, err);
+    dropUnreadBody(req, res);
     throw err;
   }
   const gone = new AbortController();

@@ -14,7 +14,8 @@
  * - `abacus_group_duration_seconds`: measured launch-to-barrier time of groups;
  *   `abacus_group_prediction_error_ratio`: |predicted - measured| / measured per group, and
  *   `abacus_group_predicted_seconds_total` / `abacus_group_measured_seconds_total` (same groups);
- * - `abacus_host_restarts_total{model}`.
+ * - `abacus_host_restarts_total{model}`;
+ * - `abacus_inflight_body_bytes`: bytes of request bodies held now (bounded; beyond, 503).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GroupLogRow, OnlineStatus, QueryLogRow, RunLogSink } from '../controller/index.js';
@@ -39,7 +40,7 @@ export class ServerMetrics {
   private readonly measuredTotal: Counter<string>;
   private readonly restarts: Counter<'model'>;
 
-  constructor(status: () => OnlineStatus | null) {
+  constructor(status: () => OnlineStatus | null, inflightBodyBytes?: () => number) {
     const registers = [this.registry];
     this.requests = new Counter({ name: 'abacus_requests_total', help: 'Inference requests by model and outcome', labelNames: ['model', 'outcome'], registers });
     this.duration = new Histogram({ name: 'abacus_request_duration_seconds', help: 'Server-side latency of completed requests (arrival to finish)', labelNames: ['model'], buckets: LATENCY_BUCKETS_S, registers });
@@ -59,6 +60,14 @@ export class ServerMetrics {
         const s = status();
         if (!s) return;
         for (const [model, m] of Object.entries(s.perModel)) this.set({ model }, m.queued);
+      },
+    });
+    new Gauge({
+      name: 'abacus_inflight_body_bytes',
+      help: 'Bytes of request bodies held now (both protocols; bounded by --max-inflight-mb)',
+      registers,
+      collect() {
+        if (inflightBodyBytes) this.set(inflightBodyBytes());
       },
     });
     new Gauge({

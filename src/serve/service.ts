@@ -127,6 +127,12 @@ export class InferenceCore {
     this.metrics.request(this.modelLabel(model), 'invalid');
   }
 
+  /** Count a request a front end refused before it reached the core, by its error: rejected, unavailable, else invalid. */
+  countRefused(model: string, err: unknown): void {
+    const kind = err instanceof ProtocolError ? err.kind : 'bad-request';
+    this.metrics.request(this.modelLabel(model), kind === 'rejected' ? 'rejected' : kind === 'unavailable' ? 'unavailable' : 'invalid');
+  }
+
   metadata(name: string, version?: string): ModelMetadata {
     const { manifest, qosMs } = this.model(name, version);
     return {
