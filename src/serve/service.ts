@@ -38,6 +38,8 @@ export interface ModelMetadata {
     /** Name of each symbolic dim by input, e.g. {input: ['batch', null, null, null]}. */
     dims: Record<string, (string | null)[]>;
     operators: { index: number; name: string; kind: string; params: number; flops: number }[];
+    /** The largest batch and sequence length the model is served at (the manifest's `limits`). */
+    limits: { max_batch: number; max_seq: number | null };
     scale: string | null;
     dtype: string;
   };
@@ -146,6 +148,7 @@ export class InferenceCore {
         qos_ms: qosMs,
         dims: Object.fromEntries(manifest.inputs.map((t) => [t.name, t.shape.map((d) => (typeof d === 'string' ? d : null))])),
         operators: manifest.operators.map((o) => ({ index: o.index, name: o.name, kind: o.kind, params: o.params, flops: o.flops })),
+        limits: { max_batch: manifest.limits.maxBatch, max_seq: manifest.limits.maxSeq },
         scale: manifest.scale,
         dtype: manifest.dtype,
       },

@@ -126,7 +126,7 @@ function isShape(value: unknown): value is number[] {
 /**
  * Check a request's inputs against the model: every manifest input exactly once, the datatype, the rank
  * and fixed dims, one consistent value per symbolic dim (`batch`, `seq`), and the data size; decode the
- * data. `maxBatch` bounds the batch dim.
+ * data. `maxBatch` (the server's) and the manifest's `limits` bound the batch dim and the sequence length.
  */
 export function decodeInputs(manifest: Manifest, inputs: readonly RawInput[], maxBatch: number): DecodedInputs {
   const byName = new Map<string, RawInput>();
@@ -165,6 +165,10 @@ export function decodeInputs(manifest: Manifest, inputs: readonly RawInput[], ma
     const count = input.shape.reduce((a, b) => a * b, 1);
     const batchNow = symbols.get('batch');
     if (batchNow !== undefined && batchNow > maxBatch) throw new ProtocolError('bad-request', `batch ${batchNow} is above this server's limit of ${maxBatch}`);
+    const limits = manifest.limits;
+    if (batchNow !== undefined && batchNow > limits.maxBatch) throw new ProtocolError('bad-request', `batch ${batchNow} is above model '${manifest.name}''s maximum batch of ${limits.maxBatch} (its manifest's limits.maxBatch)`);
+    const seqNow = symbols.get('seq');
+    if (seqNow !== undefined && limits.maxSeq !== null && seqNow > limits.maxSeq) throw new ProtocolError('bad-request', `sequence length ${seqNow} is above model '${manifest.name}''s maximum of ${limits.maxSeq} (its manifest's limits.maxSeq)`);
     if (!Number.isSafeInteger(count) || count > 1 << 28) throw new ProtocolError('too-large', `${where}: shape [${input.shape.join(', ')}] is too large`);
     let data: Float32Array | Uint16Array;
     if (input.bytes !== undefined) {
