@@ -16,7 +16,11 @@
  * 413 body too large, 429 rejected (cannot meet its QoS: admission control, the abandon rule, a full
  * queue), 503 not accepting, the query's host failed, or the server's bound on held request bodies or
  * open connections is reached (with `retry-after`). The per-request QoS is the `qos_ms` request
- * parameter. The response's `parameters` hold the server-side timings.
+ * parameter; header `abacus-qos-ms` gives it before the body (and is the QoS when the body has none).
+ * Admission is decided from the headers and the queue before the body is read: a request that would be
+ * rejected (full queue, predicted miss of the header's QoS or else the model's default) is answered 429
+ * without being read or parsed. A request's arrival, for its QoS, is when its headers were read. The
+ * response's `parameters` hold the server-side timings.
  *
  * Binary tensor data: with header `Inference-Header-Content-Length: N`, the body is N bytes of JSON and
  * then the raw little-endian data of every input whose `parameters.binary_data_size` is set, in order.
@@ -31,6 +35,8 @@ import type { InferRequestIn, InferResult, InferenceCore, RequestedOutput } from
 import { ByteBudget, limitConnections, refusedConnection } from './limits.js';
 
 export const BINARY_HEADER = 'inference-header-content-length';
+/** The request's QoS in ms, read before the body (for admission); the body's `qos_ms` parameter, when given, is the request's QoS. */
+export const QOS_HEADER = 'abacus-qos-ms';
 
 export interface HostPort {
   host: string;
@@ -436,12 +442,36 @@ function dropUnreadBody(req: IncomingMessage, res: ServerResponse): void {
   res.once('finish', () => res.socket?.destroy());
 }
 
+/** The request's QoS from header `abacus-qos-ms` (admission before the body is read uses it), if given. */
+export function qosHeaderMs(req: IncomingMessage): number | undefined {
+  const raw = req.headers[QOS_HEADER];
+  if (raw === undefined) return undefined;
+  const text = Array.isArray(raw) ? (raw[0] ?? '') : raw;
+  const n = text.trim() === '' ? Number.NaN : Number(text);
+  if (!Number.isFinite(n) || n <= 0 || n > 3_600_000) throw new ProtocolError('bad-request', `header ${QOS_HEADER} must be a positive number of ms (at most an hour), got '${text}'`);
+  return n;
+}
+
 async function infer(api: HttpApi, model: string, version: string | undefined, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number, held: HeldBytes): Promise<void> {
+  const receivedAt = performance.now();
+  let release: () => void;
+  let qosMs: number | undefined;
+  try {
+    qosMs = qosHeaderMs(req);
+    // admission from the headers and the queue: a request that would be refused is never read or parsed
+    release = api.core.admitBeforeBody(model, version, qosMs);
+  } catch (err) {
+    if (!(err instanceof ProtocolError && (err.kind === 'rejected' || err.kind === 'unavailable'))) api.core.countRefused(model, err);
+    dropUnreadBody(req, res);
+    throw err;
+  }
   let request: InferRequestIn;
   try {
     const body = await readBody(req, maxBodyBytes, held);
     request = parseInferBody(model, version, body, req.headers[BINARY_HEADER]);
+    if (qosMs !== undefined && request.parameters.qos_ms === undefined) request = { ...request, parameters: { ...request.parameters, qos_ms: qosMs } };
   } catch (err) {
+    release();
     api.core.countRefused(model, err);
     dropUnreadBody(req, res);
     throw err;
@@ -451,7 +481,13 @@ async function infer(api: HttpApi, model: string, version: string | undefined, r
     if (!res.writableFinished) gone.abort();
   };
   res.once('close', onClose);
-  const { body, headers } = await api.core.inferEncoded(request, gone.signal, encodeInferResult);
+  let encoded: { body: Buffer; headers: Record<string, string> };
+  try {
+    encoded = await api.core.inferEncoded(request, gone.signal, encodeInferResult, { receivedAt, onSubmitted: release });
+  } finally {
+    release();
+  }
+  const { body, headers } = encoded;
   if (res.destroyed) return;
   res.writeHead(200, { ...headers, 'content-length': String(body.length) });
   res.end(body);

@@ -21,7 +21,7 @@ import { Rng } from '../common/rng.js';
 import { mean, percentileSorted, sortedCopy } from '../common/stats.js';
 import { summarizeRun, type QueryLogRow, type RunSummary, type TraceQuery } from '../controller/index.js';
 import { httpCall, keepAliveAgent, urlFor, type RemoteModel } from './client.js';
-import { BINARY_HEADER } from './http.js';
+import { BINARY_HEADER, QOS_HEADER } from './http.js';
 
 export type LoadOutcome = 'ok' | 'late' | 'rejected' | 'failed';
 
@@ -171,7 +171,7 @@ export async function runLoad(options: LoadOptions): Promise<{ records: LoadReco
     try {
       const p = payloads.get(q.model, q.batch, q.seq);
       let body: Buffer;
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      const headers: Record<string, string> = { 'content-type': 'application/json', [QOS_HEADER]: String(q.qosMs) };
       const outputs = options.models.get(q.model)?.outputs.map((o) => ({ name: o.name, parameters: { binary_data: true } })) ?? [];
       if (options.jsonTensors) {
         body = Buffer.from(JSON.stringify({ id: q.id, parameters: { qos_ms: q.qosMs }, inputs: p.json, outputs }));

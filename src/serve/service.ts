@@ -91,6 +91,14 @@ export interface InferResult {
   timings: InferTimings;
 }
 
+/** What a front end tells the core about a request besides its content. */
+export interface FrontContext {
+  /** `performance.now()` when the request's headers were read: its arrival (parsing counts against its QoS). */
+  receivedAt?: number;
+  /** Called once the request is in the queue (or refused): the front end's slot from `admitBeforeBody` is free again. */
+  onSubmitted?: () => void;
+}
+
 export interface InferenceCoreOptions {
   /** Largest batch dim accepted (default 1024). */
   maxBatch?: number;
@@ -101,6 +109,8 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 export class InferenceCore {
   private readonly models = new Map<string, ServedModel>();
   private readonly maxBatch: number;
+  /** Requests admitted by `admitBeforeBody` and not yet submitted (their bodies being read or parsed). */
+  private frontPending = 0;
 
   constructor(models: readonly ServedModel[], private readonly queue: OnlineQueue, private readonly metrics: ServerMetrics, options: InferenceCoreOptions = {}) {
     for (const m of models) this.models.set(m.manifest.name, m);
@@ -133,6 +143,29 @@ export class InferenceCore {
   countRefused(model: string, err: unknown): void {
     const kind = err instanceof ProtocolError ? err.kind : 'bad-request';
     this.metrics.request(this.modelLabel(model), kind === 'rejected' ? 'rejected' : kind === 'unavailable' ? 'unavailable' : 'invalid');
+  }
+
+  /**
+   * Admission from a request's headers, before its body is read: unknown model (not-found), not
+   * accepting (unavailable), or a full queue or a predicted miss of `qosMs` (default: the model's QoS)
+   * with the work already queued (rejected) throw a ProtocolError, counted. Otherwise the request holds a
+   * front slot (it counts as queued) until the returned release is called (idempotent).
+   */
+  admitBeforeBody(name: string, version: string | undefined, qosMs: number | undefined): () => void {
+    const served = this.model(name, version);
+    const refused = this.queue.precheck(served.manifest.name, qosMs ?? served.qosMs, this.frontPending);
+    if (refused) {
+      const closed = refused.reason === 'closed';
+      this.metrics.request(served.manifest.name, closed ? 'unavailable' : 'rejected');
+      throw new ProtocolError(closed ? 'unavailable' : 'rejected', closed ? refused.detail : `rejected: ${refused.detail}`);
+    }
+    this.frontPending++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.frontPending--;
+    };
   }
 
   metadata(name: string, version?: string): ModelMetadata {
@@ -168,7 +201,7 @@ export class InferenceCore {
    * `infer`, with the response encoded by `encode` before the outcome is counted: a request counts as ok
    * (or late) only once its response exists; an encoding that throws counts as failed (500).
    */
-  async inferEncoded<T>(req: InferRequestIn, signal: AbortSignal | undefined, encode: (result: InferResult) => T): Promise<T> {
+  async inferEncoded<T>(req: InferRequestIn, signal: AbortSignal | undefined, encode: (result: InferResult) => T, front: FrontContext = {}): Promise<T> {
     let served: ServedModel;
     let decoded: ReturnType<typeof decodeInputs>;
     let qosMs: number;
@@ -188,14 +221,19 @@ export class InferenceCore {
       if (!Array.isArray(req.inputs) || req.inputs.length === 0) throw new ProtocolError('bad-request', "a request needs 'inputs'");
       decoded = decodeInputs(manifest, req.inputs, this.maxBatch);
     } catch (err) {
+      front.onSubmitted?.();
       this.metrics.request(this.modelLabel(req.model), 'invalid');
       throw err instanceof ProtocolError ? err : new ProtocolError('bad-request', errorMessage(err));
     }
     const manifest = served.manifest;
     let outcome: OnlineOutcome;
     try {
-      outcome = await this.queue.submit({ model: manifest.name, batch: decoded.batch, seq: decoded.seq, qosMs, inputs: decoded.tensors, returnOutput: true, ...(signal ? { signal } : {}) });
+      const waitedMs = front.receivedAt !== undefined ? performance.now() - front.receivedAt : 0;
+      const submitted = this.queue.submit({ model: manifest.name, batch: decoded.batch, seq: decoded.seq, qosMs, inputs: decoded.tensors, returnOutput: true, waitedMs, ...(signal ? { signal } : {}) });
+      front.onSubmitted?.();
+      outcome = await submitted;
     } catch (err) {
+      front.onSubmitted?.();
       this.metrics.request(manifest.name, 'invalid');
       throw new ProtocolError('bad-request', errorMessage(err));
     }
