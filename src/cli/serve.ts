@@ -94,7 +94,7 @@ export function serveCommand(): Command {
         let predictorDir: string | null = null;
         if (needsPredictor) {
           try {
-            const found = await findPredictor(opts.predictorsRoot, services.map((s) => s.modelId), services.map((s) => s.name), opts.predictor);
+            const found = await findPredictor(opts.predictorsRoot, services.map((s) => s.modelId), services.map((s) => s.name), opts.predictor, models.map((m) => m.manifest));
             latencyModel = predictorLatencyModel(found.predictor);
             predictorDir = found.dir;
           } catch (err) {
