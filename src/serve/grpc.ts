@@ -4,8 +4,9 @@
  * Inputs come as `raw_input_contents` (one entry per input, little-endian) or as `contents.fp32_contents`;
  * outputs go back as `raw_output_contents`. The QoS is the `qos_ms` request parameter; the response's
  * parameters hold the server-side timings. Errors: INVALID_ARGUMENT (bad request), NOT_FOUND (unknown
- * model), RESOURCE_EXHAUSTED (rejected: cannot meet its QoS), UNAVAILABLE (not accepting, or the query's
- * host failed), INTERNAL otherwise.
+ * model), RESOURCE_EXHAUSTED (rejected: cannot meet its QoS), UNAVAILABLE (not accepting, the query's
+ * host failed, or the bound on held request bytes is reached), INTERNAL otherwise. A message that cannot
+ * be decoded is INVALID_ARGUMENT (grpc-js alone would say INTERNAL).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -176,8 +177,42 @@ export interface GrpcFront {
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
-function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>): Unary<Req, Res> {
+/** Marks a request message that could not be decoded (grpc-js would answer INTERNAL; it is the client's fault). */
+const UNDECODABLE = Symbol('abacus.undecodable');
+interface Undecodable {
+  [UNDECODABLE]: string;
+}
+
+function undecodable(value: unknown): string | null {
+  return typeof value === 'object' && value !== null && UNDECODABLE in value ? (value as Undecodable)[UNDECODABLE] : null;
+}
+
+/** The service with request decoders that never throw: an undecodable message reaches the handler marked. */
+function tolerantService(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, def] of Object.entries(service)) {
+    out[name] = {
+      ...def,
+      requestDeserialize: (bytes: Buffer): unknown => {
+        try {
+          return def.requestDeserialize(bytes);
+        } catch (err) {
+          return { [UNDECODABLE]: errorMessage(err) } satisfies Undecodable;
+        }
+      },
+    };
+  }
+  return out as grpc.ServiceDefinition;
+}
+
+function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>, onUndecodable?: () => void): Unary<Req, Res> {
   return (call, callback) => {
+    const broken = undecodable(call.request);
+    if (broken !== null) {
+      onUndecodable?.();
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: `the request message could not be decoded: ${broken}` });
+      return;
+    }
     Promise.resolve()
       .then(() => fn(call.request, call))
       .then(
@@ -189,7 +224,7 @@ function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) =>
 
 /** Serve the protocol over gRPC on `host:port` (insecure: loopback and trusted networks). */
 export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes = 64 * 1024 * 1024, inflight?: ByteBudget): Promise<GrpcFront> {
-  const service = loadInferenceService().service;
+  const service = tolerantService(loadInferenceService().service);
   const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes, 'grpc.max_concurrent_streams': GRPC_MAX_CONCURRENT_STREAMS });
   server.addService(service, {
     ServerLive: unary(() => ({ live: true })),
@@ -225,7 +260,7 @@ export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes
       } finally {
         inflight?.release(bytes);
       }
-    }),
+    }, () => api.core.countInvalid('')),
   });
   const host = at.host.includes(':') ? `[${at.host}]` : at.host;
   const port = await new Promise<number>((resolve, reject) => {

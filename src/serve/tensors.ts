@@ -1,7 +1,8 @@
 /**
  * Tensors of the Open Inference Protocol (KServe v2): datatypes, row-major data given as JSON numbers
  * (flat or nested) or as raw little-endian bytes (the binary tensor data extension and gRPC's
- * `raw_input_contents`), checked against a model's manifest. Every problem is a `ProtocolError` that a
+ * `raw_input_contents`), checked against a model's manifest. Every element must be finite: NaN and
+ * Infinity are refused (400), so that outputs stay valid numbers (JSON cannot carry them). Every problem is a `ProtocolError` that a
  * front end turns into a status code.
  */
 import type { Manifest, ManifestTensor } from '../zoo/manifest.js';
@@ -93,6 +94,16 @@ export function floatToHalf(value: number): number {
   return sign | half;
 }
 
+/** Index of the first NaN or infinite element (FP32 values, or FP16 bits), or -1. */
+export function firstNonFinite(data: Float32Array | Uint16Array): number {
+  if (data instanceof Float32Array) {
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i] as number)) return i;
+    return -1;
+  }
+  for (let i = 0; i < data.length; i++) if (((data[i] as number) & 0x7c00) === 0x7c00) return i;
+  return -1;
+}
+
 /** Flatten JSON data (flat or nested to at most `maxDepth` levels) into at most `expected` numbers. */
 function flattenNumbers(data: unknown, expected: number, maxDepth: number, where: string): number[] {
   if (!Array.isArray(data)) throw new ProtocolError('bad-request', `${where}: 'data' must be an array of numbers`);
@@ -107,6 +118,7 @@ function flattenNumbers(data: unknown, expected: number, maxDepth: number, where
     }
     const item = top.items[top.index++];
     if (typeof item === 'number') {
+      if (!Number.isFinite(item)) throw new ProtocolError('bad-request', `${where}: element ${out.length} is not a finite number (NaN and Infinity are refused)`);
       if (out.length >= expected) throw new ProtocolError('bad-request', `${where}: 'data' holds more than the ${expected} values its shape needs`);
       out.push(item);
     } else if (Array.isArray(item)) {
@@ -177,6 +189,8 @@ export function decodeInputs(manifest: Manifest, inputs: readonly RawInput[], ma
       const copy = new Uint8Array(want);
       copy.set(input.bytes);
       data = datatype === 'FP32' ? new Float32Array(copy.buffer) : new Uint16Array(copy.buffer);
+      const bad = firstNonFinite(data);
+      if (bad >= 0) throw new ProtocolError('bad-request', `${where}: element ${bad} is not a finite number (NaN and Infinity are refused)`);
     } else {
       if (input.json === undefined) throw new ProtocolError('bad-request', `${where}: no 'data' (and no binary data)`);
       const values = flattenNumbers(input.json, count, input.shape.length, where);
