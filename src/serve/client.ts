@@ -145,8 +145,8 @@ export async function listModels(base: URL, timeoutMs = 10_000): Promise<string[
 }
 
 /** A model's metadata (`GET /v2/models/{name}`). */
-export async function modelMetadata(base: URL, name: string, position: number, timeoutMs = 10_000): Promise<RemoteModel> {
-  const value = await fetchJson(urlFor(base, `/v2/models/${encodeURIComponent(name)}`), { timeoutMs });
+export async function modelMetadata(base: URL, name: string, position: number, timeoutMs = 10_000, headers?: Record<string, string>): Promise<RemoteModel> {
+  const value = await fetchJson(urlFor(base, `/v2/models/${encodeURIComponent(name)}`), { timeoutMs, ...(headers ? { headers } : {}) });
   if (!isRecord(value) || !Array.isArray(value.inputs) || !Array.isArray(value.outputs)) throw new Error(`${base.href}: bad metadata for model '${name}'`);
   const abacus = isRecord(value.abacus) ? value.abacus : {};
   const dims = isRecord(abacus.dims) ? abacus.dims : {};

@@ -6,7 +6,8 @@
  * parameters hold the server-side timings. Errors: INVALID_ARGUMENT (bad request), NOT_FOUND (unknown
  * model), RESOURCE_EXHAUSTED (rejected: cannot meet its QoS), UNAVAILABLE (not accepting, the query's
  * host failed, or the bound on held request bytes is reached), INTERNAL otherwise. A message that cannot
- * be decoded is INVALID_ARGUMENT (grpc-js alone would say INTERNAL).
+ * be decoded is INVALID_ARGUMENT (grpc-js alone would say INTERNAL). With a token, every call but
+ * ServerLive and ServerReady needs metadata `authorization: Bearer <token>` (UNAUTHENTICATED otherwise).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,7 @@ import { MAX_TENSORS_PER_REQUEST, ProtocolError, type ProtocolErrorKind, type Ra
 import type { InferRequestIn, InferResult, InferenceCore, RequestedOutput } from './service.js';
 import type { HostPort } from './http.js';
 import type { ByteBudget } from './limits.js';
+import { bearerMatches } from './auth.js';
 
 /** Concurrent calls on one gRPC connection (HTTP/2 streams). */
 const GRPC_MAX_CONCURRENT_STREAMS = 128;
@@ -100,6 +102,7 @@ function parameters(map: Record<string, GrpcParameter> | undefined): Record<stri
 
 const GRPC_CODE: Readonly<Record<ProtocolErrorKind, grpc.status>> = {
   'bad-request': grpc.status.INVALID_ARGUMENT,
+  unauthenticated: grpc.status.UNAUTHENTICATED,
   'not-found': grpc.status.NOT_FOUND,
   method: grpc.status.UNIMPLEMENTED,
   'too-large': grpc.status.INVALID_ARGUMENT,
@@ -223,22 +226,30 @@ function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) =>
 }
 
 /** Serve the protocol over gRPC on `host:port` (insecure: loopback and trusted networks). */
-export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes = 64 * 1024 * 1024, inflight?: ByteBudget): Promise<GrpcFront> {
+export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes = 64 * 1024 * 1024, inflight?: ByteBudget, authToken?: string): Promise<GrpcFront> {
+  /** With a token, a call needs metadata `authorization: Bearer <token>` (UNAUTHENTICATED otherwise). */
+  const guarded = <Req, Res>(handler: Unary<Req, Res>): Unary<Req, Res> => (call, callback) => {
+    if (authToken !== undefined && !bearerMatches(call.metadata.get('authorization')[0]?.toString(), authToken)) {
+      callback({ code: grpc.status.UNAUTHENTICATED, details: 'this server needs metadata authorization: Bearer <token>' });
+      return;
+    }
+    handler(call, callback);
+  };
   const service = tolerantService(loadInferenceService().service);
   const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes, 'grpc.max_concurrent_streams': GRPC_MAX_CONCURRENT_STREAMS });
   server.addService(service, {
     ServerLive: unary(() => ({ live: true })),
     ServerReady: unary(() => ({ ready: api.ready() })),
-    ModelReady: unary((req: { name: string; version: string }) => {
+    ModelReady: guarded(unary((req: { name: string; version: string }) => {
       api.core.model(req.name, req.version || undefined);
       return { ready: api.ready() };
-    }),
-    ServerMetadata: unary(() => api.serverMetadata()),
-    ModelMetadata: unary((req: { name: string; version: string }) => {
+    })),
+    ServerMetadata: guarded(unary(() => api.serverMetadata())),
+    ModelMetadata: guarded(unary((req: { name: string; version: string }) => {
       const m = api.core.metadata(req.name, req.version || undefined);
       return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs };
-    }),
-    ModelInfer: unary(async (req: GrpcInferRequest, call: grpc.ServerUnaryCall<GrpcInferRequest, GrpcInferResponse>) => {
+    })),
+    ModelInfer: guarded(unary(async (req: GrpcInferRequest, call: grpc.ServerUnaryCall<GrpcInferRequest, GrpcInferResponse>) => {
       let request: InferRequestIn;
       try {
         request = fromGrpcRequest(req);
@@ -260,7 +271,7 @@ export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes
       } finally {
         inflight?.release(bytes);
       }
-    }, () => api.core.countInvalid('')),
+    }, () => api.core.countInvalid(''))),
   });
   const host = at.host.includes(':') ? `[${at.host}]` : at.host;
   const port = await new Promise<number>((resolve, reject) => {

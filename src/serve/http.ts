@@ -12,7 +12,8 @@
  * | `GET /v2/abacus/status` | queue, predicted backlog, hosts (read by `abacus balance`) |
  * | `GET /metrics` | Prometheus metrics |
  *
- * Errors are JSON `{"error": "..."}`: 400 bad request, 404 unknown model or route, 405 wrong method,
+ * With a token (`--auth-token`), every route but the health probes needs `authorization: Bearer <token>`
+ * (401 otherwise). Errors are JSON `{"error": "..."}`: 400 bad request, 401 no or wrong token, 404 unknown model or route, 405 wrong method,
  * 413 body too large, 429 rejected (cannot meet its QoS: admission control, the abandon rule, a full
  * queue), 503 not accepting, the query's host failed, or the server's bound on held request bodies or
  * open connections is reached (with `retry-after`). The per-request QoS is the `qos_ms` request
@@ -33,6 +34,7 @@ import { InputError, errorMessage } from '../common/errors.js';
 import { HTTP_STATUS, MAX_TENSORS_PER_REQUEST, ProtocolError, tensorBytes, type RawInput } from './tensors.js';
 import type { InferRequestIn, InferResult, InferenceCore, RequestedOutput } from './service.js';
 import { ByteBudget, limitConnections, refusedConnection } from './limits.js';
+import { bearerMatches } from './auth.js';
 
 export const BINARY_HEADER = 'inference-header-content-length';
 /** The request's QoS in ms, read before the body (for admission); the body's `qos_ms` parameter, when given, is the request's QoS. */
@@ -302,6 +304,8 @@ export interface HttpFrontOptions extends HostPort {
   inflightBodies?: ByteBudget;
   /** Open connections; one beyond is answered 503 and closed (default 1024). */
   maxConnections?: number;
+  /** Every route but the health probes needs `authorization: Bearer <token>` (401 otherwise). */
+  authToken?: string;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 1024;
@@ -332,7 +336,7 @@ export async function startHttpFront(api: HttpApi, options: HttpFrontOptions): P
       budget.release(held.bytes);
       held.bytes = 0;
     });
-    handle(api, req, res, maxBodyBytes, held).catch((err: unknown) => sendError(res, err));
+    handle(api, req, res, maxBodyBytes, held, options.authToken).catch((err: unknown) => sendError(res, err));
   });
   limitConnections(server, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
   return listen(server, options, () => active);
@@ -373,8 +377,14 @@ export async function listen(server: Server, at: HostPort, active: () => number)
   };
 }
 
-async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number, held: HeldBytes): Promise<void> {
+async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number, held: HeldBytes, authToken: string | undefined): Promise<void> {
   const route = routeOf(req.url ?? '/');
+  if (authToken !== undefined && route.kind !== 'live' && route.kind !== 'ready' && !bearerMatches(req.headers.authorization, authToken)) {
+    if (route.kind === 'model' && route.action === 'infer') api.core.countInvalid(route.model);
+    dropUnreadBody(req, res);
+    sendJson(res, 401, { error: req.headers.authorization === undefined ? 'this server needs authorization: Bearer <token>' : 'the bearer token is not this server\'s' }, { 'www-authenticate': 'Bearer' });
+    return;
+  }
   const method = methodOf(route);
   if (method === null) {
     sendJson(res, 404, { error: `no route ${req.method ?? ''} ${req.url ?? ''}` });

@@ -51,6 +51,8 @@ export interface OnlineServerOptions {
   maxInflightBodyBytes?: number;
   /** Open HTTP connections; beyond, 503 and closed (default 1024). */
   maxConnections?: number;
+  /** Callers must send `authorization: Bearer <token>` on both protocols (health probes excepted). */
+  authToken?: string;
   maxBatch?: number;
   /** HTTP/REST address (port 0: any free port). */
   listen: HostPort;
@@ -151,8 +153,9 @@ export class OnlineServer {
       let http: HttpFront | null = null;
       let grpcFront: GrpcFront | null = null;
       try {
-        http = await startHttpFront(api, { ...options.listen, maxBodyBytes, inflightBodies, ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}) });
-        if (options.grpc) grpcFront = await startGrpcFront(api, options.grpc, maxBodyBytes, inflightBodies);
+        const auth = options.authToken !== undefined ? { authToken: options.authToken } : {};
+        http = await startHttpFront(api, { ...options.listen, maxBodyBytes, inflightBodies, ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}), ...auth });
+        if (options.grpc) grpcFront = await startGrpcFront(api, options.grpc, maxBodyBytes, inflightBodies, options.authToken);
       } catch (err) {
         queue.close();
         await http?.close(0);

@@ -9,7 +9,7 @@ import type { Manifest, ManifestTensor } from '../zoo/manifest.js';
 import type { QueryTensor } from '../controller/index.js';
 
 /** What went wrong with a request, as a front end reports it (HTTP status / gRPC code). */
-export type ProtocolErrorKind = 'bad-request' | 'not-found' | 'too-large' | 'rejected' | 'unavailable' | 'failed' | 'method';
+export type ProtocolErrorKind = 'bad-request' | 'not-found' | 'too-large' | 'rejected' | 'unavailable' | 'failed' | 'method' | 'unauthenticated';
 
 export class ProtocolError extends Error {
   constructor(readonly kind: ProtocolErrorKind, message: string) {
@@ -20,6 +20,7 @@ export class ProtocolError extends Error {
 
 export const HTTP_STATUS: Readonly<Record<ProtocolErrorKind, number>> = {
   'bad-request': 400,
+  unauthenticated: 401,
   'not-found': 404,
   method: 405,
   'too-large': 413,
