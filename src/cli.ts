@@ -11,6 +11,7 @@ import { trainCommand } from './cli/train.js';
 import { serveCommand } from './cli/serve.js';
 import { loadCommand } from './cli/load.js';
 import { balanceCommand } from './cli/balance.js';
+import { stressCommand } from './cli/stress.js';
 
 const program = new Command('abacus')
   .description('several DNN services on one accelerator with deterministic operator overlap and predicted latency')
@@ -27,6 +28,7 @@ program.addCommand(trainCommand());
 program.addCommand(serveCommand());
 program.addCommand(loadCommand());
 program.addCommand(balanceCommand());
+program.addCommand(stressCommand());
 
 // usage errors in any subcommand are bad input too (exit code 2)
 const overrideAll = (cmd: { commands: readonly unknown[]; exitOverride: (fn: (err: { exitCode: number }) => never) => unknown }): void => {

@@ -107,6 +107,8 @@ export interface LoadOptions {
   maxInFlight?: number;
   onProgress?: (done: number, total: number) => void;
   agent?: Agent;
+  /** Sent with every request (e.g. `authorization`). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -171,7 +173,7 @@ export async function runLoad(options: LoadOptions): Promise<{ records: LoadReco
     try {
       const p = payloads.get(q.model, q.batch, q.seq);
       let body: Buffer;
-      const headers: Record<string, string> = { 'content-type': 'application/json', [QOS_HEADER]: String(q.qosMs) };
+      const headers: Record<string, string> = { ...options.headers, 'content-type': 'application/json', [QOS_HEADER]: String(q.qosMs) };
       const outputs = options.models.get(q.model)?.outputs.map((o) => ({ name: o.name, parameters: { binary_data: true } })) ?? [];
       if (options.jsonTensors) {
         body = Buffer.from(JSON.stringify({ id: q.id, parameters: { qos_ms: q.qosMs }, inputs: p.json, outputs }));
