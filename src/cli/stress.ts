@@ -20,9 +20,9 @@ function parseRates(value: string): number[] {
 /** The sweep's table: goodput and the share of accepted requests within QoS per offered rate. */
 export function sweepTable(points: readonly SweepPoint[]): string {
   const peak = Math.max(...points.map((p) => p.goodputQps));
-  const lines = ['offered/s   sent    ok  late  429  fail  goodput/s  of peak  accepted in QoS  p99 accepted ms'];
+  const lines = ['offered/s   sent    ok  late  429  fail  goodput/s  of peak  accepted in QoS  p99 accepted ms  server: in QoS'];
   for (const p of points) {
-    lines.push(`${p.rateQps.toFixed(0).padStart(9)}${String(p.sent).padStart(7)}${String(p.ok).padStart(6)}${String(p.late).padStart(6)}${String(p.rejected).padStart(5)}${String(p.failed).padStart(6)}${p.goodputQps.toFixed(1).padStart(11)}${(peak > 0 ? `${((100 * p.goodputQps) / peak).toFixed(0)} %` : '-').padStart(9)}${(p.acceptedWithinQos === null ? '-' : `${(100 * p.acceptedWithinQos).toFixed(1)} %`).padStart(17)}${(p.p99AcceptedMs === null ? '-' : p.p99AcceptedMs.toFixed(1)).padStart(17)}`);
+    lines.push(`${p.rateQps.toFixed(0).padStart(9)}${String(p.sent).padStart(7)}${String(p.ok).padStart(6)}${String(p.late).padStart(6)}${String(p.rejected).padStart(5)}${String(p.failed).padStart(6)}${p.goodputQps.toFixed(1).padStart(11)}${(peak > 0 ? `${((100 * p.goodputQps) / peak).toFixed(0)} %` : '-').padStart(9)}${(p.acceptedWithinQos === null ? '-' : `${(100 * p.acceptedWithinQos).toFixed(1)} %`).padStart(17)}${(p.p99AcceptedMs === null ? '-' : p.p99AcceptedMs.toFixed(1)).padStart(17)}${(p.server?.acceptedWithinQos == null ? '-' : `${(100 * p.server.acceptedWithinQos).toFixed(1)} %`).padStart(16)}`);
   }
   return lines.join('\n');
 }

@@ -286,7 +286,25 @@ export interface SweepPoint {
   /** ok / (ok + late): accepted requests answered within QoS. */
   acceptedWithinQos: number | null;
   p99AcceptedMs: number | null;
+  /** The server's own count of the rate's requests (from its /metrics, when it has abacus_requests_total): ok, late, and ok / (ok + late). */
+  server: { ok: number; late: number; acceptedWithinQos: number | null } | null;
   summary: LoadSummary;
+}
+
+/** ok and late totals of a model in the server's Prometheus metrics (null when it has none). */
+async function serverCounts(t: Target): Promise<{ ok: number; late: number } | null> {
+  try {
+    const reply = await httpCall(urlFor(t.url, '/metrics'), { headers: t.headers, timeoutMs: 10_000 });
+    if (reply.status !== 200) return null;
+    const text = reply.body.toString('utf8');
+    const get = (outcome: string): number => {
+      const m = new RegExp(`^abacus_requests_total\\{model="${t.model.name}",outcome="${outcome}"\\} (\\S+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+    return text.includes('abacus_requests_total') ? { ok: get('ok'), late: get('late') } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Open-loop Poisson load on one model at each rate for `durationS`, batch 1, with the header QoS. */
@@ -303,8 +321,11 @@ export async function overloadSweep(url: URL, options: { rates: readonly number[
     const expected = rate * options.durationS;
     const trace = generateTrace({ services, loadQps: rate, queries: Math.ceil(expected + 6 * Math.sqrt(expected) + 10), seed: (options.seed ?? 0) + i, qos: options.qosMs, batchSizes: options.batchSizes ?? [1], seqLens: options.seqLens ?? [8] }).filter((q) => q.arrivalMs < options.durationS * 1000);
     const agent = keepAliveAgent(512);
+    const before = await serverCounts(t);
     const { records, summary } = await runLoad({ url, trace, models, timeoutMs: 30_000, seed: options.seed ?? 0, agent, ...(options.authToken ? { headers: { authorization: `Bearer ${options.authToken}` } } : {}) });
     agent.destroy();
+    const after = await serverCounts(t);
+    const server = before && after ? { ok: after.ok - before.ok, late: after.late - before.late } : null;
     const ok = records.filter((r) => r.outcome === 'ok').length;
     const late = records.filter((r) => r.outcome === 'late').length;
     const accepted = records.filter((r) => r.outcome === 'ok' || r.outcome === 'late').map((r) => r.latencyMs as number).sort((a, b) => a - b);
@@ -318,6 +339,7 @@ export async function overloadSweep(url: URL, options: { rates: readonly number[
       goodputQps: ok / options.durationS,
       acceptedWithinQos: ok + late > 0 ? ok / (ok + late) : null,
       p99AcceptedMs: accepted.length > 0 ? (accepted[Math.min(accepted.length - 1, Math.ceil(0.99 * accepted.length) - 1)] as number) : null,
+      server: server ? { ...server, acceptedWithinQos: server.ok + server.late > 0 ? server.ok / (server.ok + server.late) : null } : null,
       summary,
     };
     options.onPoint?.(point);

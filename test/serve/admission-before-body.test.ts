@@ -41,7 +41,7 @@ test('a request predicted to miss its QoS is refused with 429 from its headers, 
     sockets.push(early.socket);
     const reply = await early.reply;
     assert.match(reply, /^HTTP\/1\.1 429 /);
-    assert.match(reply, /predicted to finish in at least 5000\.0 ms, beyond its QoS of 1000 ms \(decided before reading the body\)/);
+    assert.match(reply, /predicted to finish in at least \d+\.\d ms, beyond its QoS of 1000 ms \(decided before reading the body\)/);
     assert.ok(performance.now() - t0 < 5000, 'answered without the body');
     // the header's QoS counts: a long one is admitted and read
     const admitted = await rawRequest(server.httpAddress.port, body, 10, { 'abacus-qos-ms': '60000' });

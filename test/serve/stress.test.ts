@@ -22,6 +22,8 @@ test('every attack of abacus stress holds against the server (small bounds), and
     assert.ok(point!.sent > 0);
     assert.equal(point!.ok + point!.late + point!.rejected + point!.failed, point!.sent);
     assert.ok(point!.ok > 0, `ok ${point!.ok} of ${point!.sent}`);
+    // the server's own count of the same requests, from its metrics
+    assert.equal(point!.server!.ok + point!.server!.late, point!.ok + point!.late);
     await assert.rejects(overloadSweep(url, { rates: [5000, 5000], durationS: 30, qosMs: 50 }), /over the bound of 200000/);
   } finally {
     await server.drain();
