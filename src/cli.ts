@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `abacus` command: a thin commander layer over the library. */
+import './common/ort-env.js';
 import { Command } from '@commander-js/extra-typings';
 import { zooCommand } from './cli/zoo.js';
 import { benchCommand } from './cli/bench.js';
