@@ -16,7 +16,7 @@ test("onnxruntime's telemetry is off: a CLI run that creates sessions leaves not
   const home = tempDir('abacus-home-');
   const models = tempDir('abacus-telemetry-models-');
   // building a tiny model runs onnxruntime sessions (type discovery, verification)
-  const env = { ...process.env, HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
   delete env.ORT_DISABLE_TELEMETRY;
   const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'zoo', 'build', 'resnet50', '--scale', 'tiny', '--models-dir', models], { cwd: ROOT, env, encoding: 'utf8', timeout: 240_000 });
   assert.equal(r.status, 0, r.stderr);

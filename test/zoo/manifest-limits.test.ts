@@ -16,7 +16,8 @@ test('a built manifest states its limits (v2); a v1 manifest reads with default 
   const path = join(modelsDir, 'bert', 'manifest.json');
   const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   // an old manifest: version 1, no limits
-  const { limits: _dropped, ...v1 } = { ...raw, version: 1 };
+  const v1: Record<string, unknown> = { ...raw, version: 1 };
+  delete v1.limits;
   writeFileSync(path, JSON.stringify(v1));
   const old = readManifest(join(modelsDir, 'bert'));
   assert.equal(old.version, 1);
