@@ -35,6 +35,7 @@ import { HTTP_STATUS, MAX_TENSORS_PER_REQUEST, ProtocolError, tensorBytes, type 
 import type { InferRequestIn, InferResult, InferenceCore, RequestedOutput } from './service.js';
 import { ByteBudget, limitConnections, refusedConnection } from './limits.js';
 import { bearerMatches } from './auth.js';
+import { OffLoopJsonParser } from './json-parse.js';
 
 export const BINARY_HEADER = 'inference-header-content-length';
 /** The request's QoS in ms, read before the body (for admission); the body's `qos_ms` parameter, when given, is the request's QoS. */
@@ -163,7 +164,29 @@ export function parseJsonObject(bytes: Buffer, what: string): Record<string, unk
 /** An inference request body (JSON, or JSON plus binary data) as the core takes it. */
 export function parseInferBody(model: string, version: string | undefined, body: Buffer, headerLength: string | string[] | undefined): InferRequestIn {
   const { json, binary } = splitBody(body, headerLength);
-  const obj = parseJsonObject(json, 'request');
+  return inferRequestOf(model, version, parseJsonObject(json, 'request'), binary);
+}
+
+/**
+ * `parseInferBody`, with a JSON part of at least `offLoopBytes` parsed by `parser` on its worker thread
+ * (so that a large body does not stall the event loop); smaller ones are parsed here.
+ */
+export async function parseInferBodyOffLoop(model: string, version: string | undefined, body: Buffer, headerLength: string | string[] | undefined, parser: Pick<OffLoopJsonParser, 'parse'>, offLoopBytes: number): Promise<InferRequestIn> {
+  const { json, binary } = splitBody(body, headerLength);
+  if (json.length < offLoopBytes) return inferRequestOf(model, version, parseJsonObject(json, 'request'), binary);
+  let value: unknown;
+  try {
+    value = await parser.parse(json);
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new ProtocolError('bad-request', `malformed JSON in the request: ${err.message}`);
+    throw err;
+  }
+  if (!isRecord(value)) throw new ProtocolError('bad-request', 'the request must be a JSON object');
+  return inferRequestOf(model, version, value, binary);
+}
+
+/** The request of a parsed JSON object and the binary part after it. */
+function inferRequestOf(model: string, version: string | undefined, obj: Record<string, unknown>, binary: Buffer): InferRequestIn {
   if (obj.id !== undefined && typeof obj.id !== 'string') throw new ProtocolError('bad-request', "'id' must be a string");
   if (obj.parameters !== undefined && !isRecord(obj.parameters)) throw new ProtocolError('bad-request', "'parameters' must be an object");
   const parameters = (obj.parameters as Record<string, unknown> | undefined) ?? {};
@@ -306,7 +329,11 @@ export interface HttpFrontOptions extends HostPort {
   maxConnections?: number;
   /** Every route but the health probes needs `authorization: Bearer <token>` (401 otherwise). */
   authToken?: string;
+  /** JSON parts of at least this many bytes are parsed on a worker thread (default 1 MiB). */
+  offLoopJsonBytes?: number;
 }
+
+export const DEFAULT_OFF_LOOP_JSON_BYTES = 1024 * 1024;
 
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 
@@ -323,6 +350,8 @@ export interface HttpFront {
 export async function startHttpFront(api: HttpApi, options: HttpFrontOptions): Promise<HttpFront> {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const budget = options.inflightBodies ?? new ByteBudget(4 * maxBodyBytes);
+  const parser = new OffLoopJsonParser();
+  const offLoopBytes = options.offLoopJsonBytes ?? DEFAULT_OFF_LOOP_JSON_BYTES;
   let active = 0;
   const server = createServer((req, res) => {
     if (refusedConnection(req.socket)) {
@@ -336,10 +365,17 @@ export async function startHttpFront(api: HttpApi, options: HttpFrontOptions): P
       budget.release(held.bytes);
       held.bytes = 0;
     });
-    handle(api, req, res, maxBodyBytes, held, options.authToken).catch((err: unknown) => sendError(res, err));
+    handle(api, req, res, { maxBodyBytes, held, authToken: options.authToken, parser, offLoopBytes }).catch((err: unknown) => sendError(res, err));
   });
   limitConnections(server, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
-  return listen(server, options, () => active);
+  const front = await listen(server, options, () => active);
+  return {
+    ...front,
+    close: async (graceMs?: number) => {
+      await front.close(graceMs);
+      await parser.close();
+    },
+  };
 }
 
 /** Shared by the node and the balancer: timeouts, bad-request handling at the parser, listen, close. */
@@ -377,7 +413,17 @@ export async function listen(server: Server, at: HostPort, active: () => number)
   };
 }
 
-async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number, held: HeldBytes, authToken: string | undefined): Promise<void> {
+/** What one request's handling needs besides the API. */
+interface RequestContext {
+  maxBodyBytes: number;
+  held: HeldBytes;
+  authToken: string | undefined;
+  parser: OffLoopJsonParser;
+  offLoopBytes: number;
+}
+
+async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  const authToken = ctx.authToken;
   const route = routeOf(req.url ?? '/');
   if (authToken !== undefined && route.kind !== 'live' && route.kind !== 'ready' && !bearerMatches(req.headers.authorization, authToken)) {
     if (route.kind === 'model' && route.action === 'infer') api.core.countInvalid(route.model);
@@ -431,7 +477,7 @@ async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, m
         sendJson(res, ready ? 200 : 503, { name: route.model, ready });
         return;
       }
-      await infer(api, route.model, route.version, req, res, maxBodyBytes, held);
+      await infer(api, route.model, route.version, req, res, ctx);
       return;
     }
   }
@@ -462,7 +508,7 @@ export function qosHeaderMs(req: IncomingMessage): number | undefined {
   return n;
 }
 
-async function infer(api: HttpApi, model: string, version: string | undefined, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number, held: HeldBytes): Promise<void> {
+async function infer(api: HttpApi, model: string, version: string | undefined, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
   const receivedAt = performance.now();
   let release: () => void;
   let qosMs: number | undefined;
@@ -477,8 +523,8 @@ async function infer(api: HttpApi, model: string, version: string | undefined, r
   }
   let request: InferRequestIn;
   try {
-    const body = await readBody(req, maxBodyBytes, held);
-    request = parseInferBody(model, version, body, req.headers[BINARY_HEADER]);
+    const body = await readBody(req, ctx.maxBodyBytes, ctx.held);
+    request = await parseInferBodyOffLoop(model, version, body, req.headers[BINARY_HEADER], ctx.parser, ctx.offLoopBytes);
     if (qosMs !== undefined && request.parameters.qos_ms === undefined) request = { ...request, parameters: { ...request.parameters, qos_ms: qosMs } };
   } catch (err) {
     release();

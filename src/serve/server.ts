@@ -53,6 +53,8 @@ export interface OnlineServerOptions {
   maxConnections?: number;
   /** Callers must send `authorization: Bearer <token>` on both protocols (health probes excepted). */
   authToken?: string;
+  /** JSON request parts of at least this many bytes are parsed on a worker thread (default 1 MiB). */
+  offLoopJsonBytes?: number;
   maxBatch?: number;
   /** HTTP/REST address (port 0: any free port). */
   listen: HostPort;
@@ -154,7 +156,11 @@ export class OnlineServer {
       let grpcFront: GrpcFront | null = null;
       try {
         const auth = options.authToken !== undefined ? { authToken: options.authToken } : {};
-        http = await startHttpFront(api, { ...options.listen, maxBodyBytes, inflightBodies, ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}), ...auth });
+        http = await startHttpFront(api, {
+          ...options.listen, maxBodyBytes, inflightBodies, ...auth,
+          ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+          ...(options.offLoopJsonBytes !== undefined ? { offLoopJsonBytes: options.offLoopJsonBytes } : {}),
+        });
         if (options.grpc) grpcFront = await startGrpcFront(api, options.grpc, maxBodyBytes, inflightBodies, options.authToken);
       } catch (err) {
         queue.close();

@@ -105,6 +105,14 @@ export function firstNonFinite(data: Float32Array | Uint16Array): number {
   return -1;
 }
 
+/** Flat numbers (already flattened) checked as `flattenNumbers` checks them: at most `expected`, all finite. */
+function checkedFlat(values: Float64Array, expected: number, where: string): Float64Array {
+  if (values.length > expected) throw new ProtocolError('bad-request', `${where}: 'data' holds more than the ${expected} values its shape needs`);
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new ProtocolError('bad-request', `${where}: element ${bad} is not a finite number (NaN and Infinity are refused)`);
+  return values;
+}
+
 /** Flatten JSON data (flat or nested to at most `maxDepth` levels) into at most `expected` numbers. */
 function flattenNumbers(data: unknown, expected: number, maxDepth: number, where: string): number[] {
   if (!Array.isArray(data)) throw new ProtocolError('bad-request', `${where}: 'data' must be an array of numbers`);
@@ -194,7 +202,8 @@ export function decodeInputs(manifest: Manifest, inputs: readonly RawInput[], ma
       if (bad >= 0) throw new ProtocolError('bad-request', `${where}: element ${bad} is not a finite number (NaN and Infinity are refused)`);
     } else {
       if (input.json === undefined) throw new ProtocolError('bad-request', `${where}: no 'data' (and no binary data)`);
-      const values = flattenNumbers(input.json, count, input.shape.length, where);
+      // JSON parsed off the event loop comes already flattened (json-parse.ts)
+      const values = input.json instanceof Float64Array ? checkedFlat(input.json, count, where) : flattenNumbers(input.json, count, input.shape.length, where);
       if (values.length !== count) throw new ProtocolError('bad-request', `${where}: 'data' holds ${values.length} values, shape [${input.shape.join(', ')}] needs ${count}`);
       data = datatype === 'FP32' ? Float32Array.from(values) : Uint16Array.from(values, floatToHalf);
     }
