@@ -117,6 +117,12 @@ export function readBody(req: IncomingMessage, maxBytes: number, held?: HeldByte
       done = true;
       reject(new ProtocolError('bad-request', 'the client aborted the request'));
     });
+    // a connection closed mid-body must settle too: the request holds a queue slot and budget bytes
+    req.on('close', () => {
+      if (done) return;
+      done = true;
+      reject(new ProtocolError('bad-request', 'the connection closed before the body was complete'));
+    });
   });
 }
 

@@ -89,3 +89,22 @@ test('requests still being read count as queued: with the queue full of them, th
     assert.equal(summary.issued, 2 + servedMeanwhile);
   }
 });
+
+test('a client that goes away in the middle of its body gives its queue slot back', async () => {
+  const zoo = await tinyZoo();
+  const server = await startTestServer({ maxQueue: 1 });
+  const body = Buffer.from(JSON.stringify(inferBody(seededInputs(zoo.models[0]!.manifest, 1, 0))));
+  try {
+    const gone = await rawRequest(server.httpAddress.port, body, 100);
+    await new Promise((r) => setTimeout(r, 100));
+    gone.socket.destroy();
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = (await postJson(`${baseUrl(server)}/v2/models/resnet50/infer`, body.toString())).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(status, 200, 'the slot of the abandoned request is free again');
+  } finally {
+    await server.drain();
+  }
+});
