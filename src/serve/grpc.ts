@@ -228,8 +228,9 @@ function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) =>
 /** Serve the protocol over gRPC on `host:port` (insecure: loopback and trusted networks). */
 export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes = 64 * 1024 * 1024, inflight?: ByteBudget, authToken?: string): Promise<GrpcFront> {
   /** With a token, a call needs metadata `authorization: Bearer <token>` (UNAUTHENTICATED otherwise). */
-  const guarded = <Req, Res>(handler: Unary<Req, Res>): Unary<Req, Res> => (call, callback) => {
+  const guarded = <Req, Res>(handler: Unary<Req, Res>, onRefused?: (req: Req) => void): Unary<Req, Res> => (call, callback) => {
     if (authToken !== undefined && !bearerMatches(call.metadata.get('authorization')[0]?.toString(), authToken)) {
+      if (undecodable(call.request) === null) onRefused?.(call.request);
       callback({ code: grpc.status.UNAUTHENTICATED, details: 'this server needs metadata authorization: Bearer <token>' });
       return;
     }
@@ -271,7 +272,7 @@ export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes
       } finally {
         inflight?.release(bytes);
       }
-    }, () => api.core.countInvalid(''))),
+    }, () => api.core.countInvalid('')), (req) => api.core.countInvalid(req.model_name)),
   });
   const host = at.host.includes(':') ? `[${at.host}]` : at.host;
   const port = await new Promise<number>((resolve, reject) => {

@@ -47,7 +47,7 @@ test('with --auth-token, HTTP and gRPC callers need the bearer token (401 / UNAU
     const metrics = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const counts = counterValues(await metrics.text(), 'abacus_requests_total');
     assert.equal(counts.get('model="resnet50",outcome="ok"'), 2);
-    assert.equal(counts.get('model="resnet50",outcome="invalid"'), 2, 'the refused HTTP inference requests');
+    assert.equal(counts.get('model="resnet50",outcome="invalid"'), 3, 'the refused inference requests: two over HTTP, one over gRPC');
   } finally {
     client.close();
     await server.drain();
