@@ -12,6 +12,7 @@ import { DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
 import { generateTrace, parseQosSpec, qosFor, readTraceCsv, type QosSpec, type ServiceSpec, type TraceQuery } from '../controller/index.js';
 import { fetchJson, listModels, modelMetadata, parseServerUrl, urlFor, type RemoteModel } from '../serve/client.js';
 import { formatLoadCsv, runLoad } from '../serve/load.js';
+import { AUTH_TOKEN_ENV } from '../serve/auth.js';
 import { action, modelRefs, parseIntList, parseIntOption, parseNumberOption, printJson } from './shared.js';
 import { summaryTable } from './serve.js';
 
@@ -43,6 +44,7 @@ export function loadCommand(): Command {
     .option('--step <s>', 'also report throughput, p99, mean and violations per step of this many seconds', parseNumberOption('--step', 0.001))
     .option('--json-tensors', 'send tensors as JSON numbers (default: binary tensor data)')
     .option('--max-requests <n>', 'refuse schedules with more requests than this', parseIntOption('--max-requests', 1), 1_000_000)
+    .option('--auth-token <token>', 'bearer token of a server started with --auth-token (default: $ABACUS_AUTH_TOKEN)')
     .option('--out <dir>', 'folder for requests.csv and summary.json')
     .option('--json', 'print one JSON object on stdout')
     .action(
@@ -52,9 +54,11 @@ export function loadCommand(): Command {
         if (!timed && !opts.trace) throw new InputError('give --rate with --duration, or --trace');
         if (timed && (opts.rate === undefined || opts.duration === undefined)) throw new InputError('--rate and --duration go together');
         const url = parseServerUrl(opts.url);
+        const token = opts.authToken ?? process.env[AUTH_TOKEN_ENV];
+        const auth: Record<string, string> = token !== undefined ? { authorization: `Bearer ${token}` } : {};
         let names: string[];
         try {
-          names = opts.models ? modelRefs(opts.models) : await listModels(url);
+          names = opts.models ? modelRefs(opts.models) : await listModels(url, 10_000, auth);
         } catch (err) {
           throw new InputError(`cannot list the models of ${url.href}: ${errorMessage(err)}`, { cause: err });
         }
@@ -62,7 +66,7 @@ export function loadCommand(): Command {
         const models = new Map<string, RemoteModel>();
         for (const [i, name] of names.entries()) {
           try {
-            models.set(name, await modelMetadata(url, name, i));
+            models.set(name, await modelMetadata(url, name, i, 10_000, auth));
           } catch (err) {
             throw new InputError(`model '${name}': ${errorMessage(err)}`, { cause: err });
           }
@@ -85,7 +89,7 @@ export function loadCommand(): Command {
         if (trace.length > opts.maxRequests) throw new InputError(`the trace holds ${trace.length} requests, over --max-requests ${opts.maxRequests}`);
         let policy = 'unknown';
         try {
-          const status = (await fetchJson(urlFor(url, '/v2/abacus/status'), { timeoutMs: 5000 })) as { policy?: unknown };
+          const status = (await fetchJson(urlFor(url, '/v2/abacus/status'), { timeoutMs: 5000, headers: auth })) as { policy?: unknown };
           if (typeof status.policy === 'string') policy = status.policy;
         } catch {
           // not an abacus server: the summary says 'unknown'
@@ -93,7 +97,7 @@ export function loadCommand(): Command {
         const provenance = collectProvenance({ seed: opts.seed });
         process.stderr.write(`abacus load: ${trace.length} requests to ${url.href} (${names.join(', ')})\n`);
         const { records, summary } = await runLoad({
-          url, trace, models, timeoutMs: opts.timeout, seed: opts.seed, jsonTensors: opts.jsonTensors === true, warmupS: opts.warmup, policy,
+          url, trace, models, timeoutMs: opts.timeout, seed: opts.seed, jsonTensors: opts.jsonTensors === true, warmupS: opts.warmup, policy, headers: auth,
           ...(opts.step !== undefined ? { stepS: opts.step } : {}),
         });
         if (opts.out) {

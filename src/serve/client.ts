@@ -138,8 +138,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** The served models' names (`POST /v2/repository/index`). */
-export async function listModels(base: URL, timeoutMs = 10_000): Promise<string[]> {
-  const value = await fetchJson(urlFor(base, '/v2/repository/index'), { method: 'POST', body: Buffer.from('{}'), headers: { 'content-type': 'application/json' }, timeoutMs });
+export async function listModels(base: URL, timeoutMs = 10_000, headers?: Record<string, string>): Promise<string[]> {
+  const value = await fetchJson(urlFor(base, '/v2/repository/index'), { method: 'POST', body: Buffer.from('{}'), headers: { 'content-type': 'application/json', ...headers }, timeoutMs });
   if (!Array.isArray(value)) throw new Error(`${base.href}: the repository index is not a list`);
   return value.flatMap((m) => (isRecord(m) && typeof m.name === 'string' ? [m.name] : []));
 }

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
+import { once } from 'node:events';
+import { startCli } from '../helpers/cli.js';
 import { bearerMatches, checkAuthToken, loadInferenceService } from '../../src/serve/index.js';
 import { baseUrl, binaryInferBody, counterValues, seededInputs, startTestServer, tinyZoo } from './helpers.js';
 
@@ -50,6 +52,32 @@ test('with --auth-token, HTTP and gRPC callers need the bearer token (401 / UNAU
     assert.equal(counts.get('model="resnet50",outcome="invalid"'), 3, 'the refused inference requests: two over HTTP, one over gRPC');
   } finally {
     client.close();
+    await server.drain();
+  }
+});
+
+test('abacus load reaches a server that needs a token with --auth-token, and is refused without it', async () => {
+  const server = await startTestServer({ authToken: TOKEN });
+  const run = async (extra: string[]): Promise<{ code: number | null; out: string; err: string }> => {
+    const child = startCli(['load', '--url', baseUrl(server), '--rate', '10', '--duration', '1', '--batch-sizes', '1', '--seq-lens', '8', '--json', ...extra]);
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, out, err };
+  };
+  try {
+    const ok = await run(['--auth-token', TOKEN]);
+    assert.equal(ok.code, 0, ok.err);
+    const summary = JSON.parse(ok.out) as { sent: number; completed: number; failed: number };
+    assert.ok(summary.sent > 0);
+    assert.equal(summary.failed, 0);
+    assert.equal(summary.completed, summary.sent);
+    const refused = await run([]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.err, /cannot list the models/);
+  } finally {
     await server.drain();
   }
 });
