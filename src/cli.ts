@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `abacus` command: a thin commander layer over the library. */
+import './common/ort-env.js';
 import { Command } from '@commander-js/extra-typings';
 import { zooCommand } from './cli/zoo.js';
 import { benchCommand } from './cli/bench.js';
@@ -11,6 +12,7 @@ import { trainCommand } from './cli/train.js';
 import { serveCommand } from './cli/serve.js';
 import { loadCommand } from './cli/load.js';
 import { balanceCommand } from './cli/balance.js';
+import { stressCommand } from './cli/stress.js';
 
 const program = new Command('abacus')
   .description('several DNN services on one accelerator with deterministic operator overlap and predicted latency')
@@ -27,6 +29,7 @@ program.addCommand(trainCommand());
 program.addCommand(serveCommand());
 program.addCommand(loadCommand());
 program.addCommand(balanceCommand());
+program.addCommand(stressCommand());
 
 // usage errors in any subcommand are bad input too (exit code 2)
 const overrideAll = (cmd: { commands: readonly unknown[]; exitOverride: (fn: (err: { exitCode: number }) => never) => unknown }): void => {

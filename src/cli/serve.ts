@@ -12,7 +12,7 @@ import { collectProvenance } from '../common/provenance.js';
 import { DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
 import { parseExecutionProvider } from '../executor/index.js';
 import { generateTrace, readTraceCsv, parseQosSpec, openRunLog, POLICY_NAMES, type LatencyModel, type PolicyName, type QosSpec, type RunSummary, type ServiceSpec } from '../controller/index.js';
-import { findPredictor, predictorLatencyModel, serveRun, servePeak, OnlineServer, parseHostPort } from '../serve/index.js';
+import { findPredictor, predictorLatencyModel, serveRun, servePeak, OnlineServer, parseHostPort, AUTH_TOKEN_ENV, checkAuthToken, isLoopbackHost } from '../serve/index.js';
 import type { ResolvedModel } from './shared.js';
 import { hasSeqInput } from '../zoo/manifest.js';
 import { action, CUDA_OPTION_HELP, executionProviderFromFlags, parseIntList, parseIntOption, parseNumberOption, parseScale, printJson, resolveModels } from './shared.js';
@@ -76,6 +76,9 @@ export function serveCommand(): Command {
     .option('--max-queue <n>', 'online: outstanding requests before more are rejected (429)', parseIntOption('--max-queue', 1), 256)
     .option('--no-admission', 'online: do not reject requests predicted to miss their QoS (only a full queue rejects)')
     .option('--max-body-mb <n>', 'online: largest request body, MiB', parseNumberOption('--max-body-mb', 0.001), 64)
+    .option('--max-inflight-mb <n>', 'online: request bodies held at once over both protocols, MiB; beyond, 503 (default 4 x --max-body-mb)', parseNumberOption('--max-inflight-mb', 0.001))
+    .option('--auth-token <token>', `online: callers must send authorization: Bearer <token> on both protocols (health probes excepted); default $${AUTH_TOKEN_ENV}, which ps does not show`)
+    .option('--max-connections <n>', 'online: open HTTP connections; beyond, 503 and closed', parseIntOption('--max-connections', 1), 1024)
     .option('--drain-timeout <s>', 'online: give up draining after this long on SIGTERM (exit 1)', parseNumberOption('--drain-timeout', 1), 120)
     .action(
       action(async (opts) => {
@@ -93,7 +96,7 @@ export function serveCommand(): Command {
         let predictorDir: string | null = null;
         if (needsPredictor) {
           try {
-            const found = await findPredictor(opts.predictorsRoot, services.map((s) => s.modelId), services.map((s) => s.name), opts.predictor);
+            const found = await findPredictor(opts.predictorsRoot, services.map((s) => s.modelId), services.map((s) => s.name), opts.predictor, models.map((m) => m.manifest));
             latencyModel = predictorLatencyModel(found.predictor);
             predictorDir = found.dir;
           } catch (err) {
@@ -105,7 +108,9 @@ export function serveCommand(): Command {
           await serveOnline({
             models, policy: opts.policy[0] as PolicyName, latencyModel, predictorDir, qos, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true,
             ep, threads, seed: opts.seed, batchSizes: opts.batchSizes, seqLens: opts.seqLens, listen: opts.listen, grpc: opts.grpc, maxQueue: opts.maxQueue,
-            admission: opts.admission, maxBodyBytes: Math.round(opts.maxBodyMb * 1024 * 1024), drainTimeoutS: opts.drainTimeout, out: opts.out, json: opts.json === true,
+            admission: opts.admission, maxBodyBytes: Math.round(opts.maxBodyMb * 1024 * 1024),
+            maxInflightBodyBytes: Math.round((opts.maxInflightMb ?? 4 * opts.maxBodyMb) * 1024 * 1024), maxConnections: opts.maxConnections,
+            authToken: opts.authToken ?? process.env[AUTH_TOKEN_ENV], drainTimeoutS: opts.drainTimeout, out: opts.out, json: opts.json === true,
           });
           return;
         }
@@ -182,6 +187,9 @@ interface OnlineCliOptions {
   maxQueue: number;
   admission: boolean;
   maxBodyBytes: number;
+  maxInflightBodyBytes: number;
+  maxConnections: number;
+  authToken: string | undefined;
   drainTimeoutS: number;
   out: string | undefined;
   json: boolean;
@@ -192,13 +200,22 @@ async function serveOnline(o: OnlineCliOptions): Promise<void> {
   if ((o.policy === 'sjf' || o.policy === 'abacus') && !o.latencyModel) throw new InputError(`policy ${o.policy} needs a predictor (--predictor, or a bundle under data/predictor/)`);
   const listen = parseHostPort(o.listen, '--listen');
   const grpc = o.grpc !== undefined ? parseHostPort(o.grpc, '--grpc') : undefined;
+  if (o.authToken !== undefined) {
+    const bad = checkAuthToken(o.authToken);
+    if (bad) throw new InputError(`--auth-token / $${AUTH_TOKEN_ENV}: ${bad}`);
+  } else {
+    for (const at of [listen, ...(grpc ? [grpc] : [])]) {
+      if (!isLoopbackHost(at.host)) process.stderr.write(`abacus: warning: listening on ${at.host} without --auth-token: anyone who can reach it may call it (bind to 127.0.0.1, or set $${AUTH_TOKEN_ENV})\n`);
+    }
+  }
   const provenance = collectProvenance({ executionProvider: o.ep, seed: o.seed });
   if (o.out) ensureDir(o.out);
   const log = o.out ? openRunLog({ path: join(o.out, `${o.policy}.queries.csv`), format: 'csv', groupsPath: join(o.out, `${o.policy}.groups.ndjson`) }) : undefined;
   const server = await OnlineServer.start({
     models: o.models, policy: o.policy, latencyModel: o.latencyModel, qos: o.qos, ways: o.ways, thldMs: o.thldMs, abandon: o.abandon,
     ep: o.ep, intraOpThreads: o.threads, seed: o.seed, batchSizes: o.batchSizes, seqLens: o.seqLens, maxQueue: o.maxQueue,
-    predictAdmission: o.admission, maxBodyBytes: o.maxBodyBytes, listen, ...(grpc ? { grpc } : {}), ...(log ? { log } : {}),
+    predictAdmission: o.admission, maxBodyBytes: o.maxBodyBytes, maxInflightBodyBytes: o.maxInflightBodyBytes, maxConnections: o.maxConnections,
+    ...(o.authToken !== undefined ? { authToken: o.authToken } : {}), listen, ...(grpc ? { grpc } : {}), ...(log ? { log } : {}),
   });
   const http = server.httpAddress;
   const names = o.models.map((m) => m.manifest.name).join(', ');
