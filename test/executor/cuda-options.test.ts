@@ -28,7 +28,7 @@ test('asking for CUDA provider options without the preloaded shim is an error, n
   assert.equal(process.env.ABACUS_CUDA_PROVIDER_OPTIONS, undefined);
   setCudaProviderOptions({ do_copy_in_default_stream: '0' }, false);
   assert.equal(process.env.ABACUS_CUDA_PROVIDER_OPTIONS, undefined, 'unapplied defaults are not recorded as asked for');
-  assert.deepEqual(cudaProviderReport(), { shim: false, requested: {}, effective: null });
+  assert.deepEqual(cudaProviderReport(), { shim: false, deviceActivations: false, requested: {}, effective: null }, 'no shim: no device-resident activations either');
 });
 
 test('cuda activations cross host memory between segments (onnxruntime-node 1.29 cannot keep them on the device); webgpu keeps them there', () => {
