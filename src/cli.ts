@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `abacus` command: a thin commander layer over the library. */
+import './common/ort-env.js';
 import { Command } from '@commander-js/extra-typings';
 import { zooCommand } from './cli/zoo.js';
 import { benchCommand } from './cli/bench.js';
@@ -13,6 +14,7 @@ import { loadCommand } from './cli/load.js';
 import { balanceCommand } from './cli/balance.js';
 import { configureCli } from './cli/help.js';
 import { errorMessage, exitCodeOf } from './common/errors.js';
+import { stressCommand } from './cli/stress.js';
 
 const program = new Command('abacus')
   .description('several DNN services on one accelerator with deterministic operator overlap and predicted latency')
@@ -29,6 +31,7 @@ program.addCommand(trainCommand());
 program.addCommand(serveCommand());
 program.addCommand(loadCommand());
 program.addCommand(balanceCommand());
+program.addCommand(stressCommand());
 
 // one error prefix, plain defaults, required options marked, an example per command; usage errors exit 2
 configureCli(program);

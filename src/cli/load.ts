@@ -21,6 +21,7 @@ import { formatLoadCsv, PayloadSource, runLoad } from '../serve/load.js';
 import { readInputData } from '../serve/inputdata.js';
 import { formatPerfCsv, measureLevel, parseRange, verdictOf, type LevelResult, type LoadLevel, type Verdict, type VerdictRules } from '../serve/perf.js';
 import { grpcListModels, grpcModelMetadata, grpcTransport, httpTransport, parseGrpcTarget, type InferPayload, type InferTransport } from '../serve/transport.js';
+import { AUTH_TOKEN_ENV } from '../serve/auth.js';
 import { action, modelRefs, parseIntList, parseIntOption, parseNumberOption, parseQosOption, printJson, requireQueries } from './shared.js';
 import { summaryTable } from './serve.js';
 
@@ -79,6 +80,15 @@ function rangeOption(what: string, integer: boolean): (text: string) => number[]
   };
 }
 
+/** `--header name:value` (repeatable, perf_analyzer's -H): an extra HTTP header / gRPC metadata entry of every call. */
+function headerOption(text: string, previous: Record<string, string> = {}): Record<string, string> {
+  const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(text);
+  if (!m) throw new InvalidArgumentError(`--header must be <name>:<value>, got '${text}'`);
+  const name = (m[1] as string).toLowerCase();
+  if (['content-type', 'content-length', 'host', 'te', 'connection', 'inference-header-content-length'].includes(name)) throw new InvalidArgumentError(`--header cannot set '${name}' (the client sets it)`);
+  return { ...previous, [name]: m[2] as string };
+}
+
 export function loadCommand(): Command {
   return new Command('load')
     .description('load an Open Inference Protocol server like perf_analyzer: open loop (--rate/--duration, --trace), closed-loop --concurrency-range or --request-rate-range sweeps measured until stable; every request recorded; an MLPerf-style VALID/INVALID verdict')
@@ -108,6 +118,8 @@ export function loadCommand(): Command {
     .option('--step <s>', 'also report throughput, p99, mean and violations per step of this many seconds', parseNumberOption('--step', 0.001))
     .option('--json-tensors', 'send tensors as JSON numbers (HTTP; default: binary tensor data)')
     .option('--max-requests <n>', 'refuse schedules with more requests than this', parseIntOption('--max-requests', 1), 1_000_000)
+    .option('--auth-token <token>', 'bearer token of a server started with --auth-token (default: $ABACUS_AUTH_TOKEN)')
+    .option('--header <name:value>', 'an extra header (HTTP) / metadata entry (gRPC) of every call; repeatable', headerOption)
     .option('--out <dir>', 'folder for requests.csv and summary.json (sweeps: perf.csv too, perf_analyzer columns)')
     .option('--json', 'print one JSON object on stdout')
     .action(
@@ -121,11 +133,14 @@ export function loadCommand(): Command {
         const grpc = opts.protocol === 'grpc';
         const target = grpc ? parseGrpcTarget(opts.url) : null;
         const url = grpc ? new URL(`grpc://${target as string}`) : parseServerUrl(opts.url);
-        const transport: InferTransport = grpc ? grpcTransport(target as string) : httpTransport(url, { jsonTensors: opts.jsonTensors === true });
+        const token = opts.authToken ?? process.env[AUTH_TOKEN_ENV];
+        // every call carries them: the infer requests, and the model listing, metadata and status
+        const headers: Record<string, string> = { ...opts.header, ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) };
+        const transport: InferTransport = grpc ? grpcTransport(target as string, headers) : httpTransport(url, { jsonTensors: opts.jsonTensors === true, headers });
         try {
           let names: string[];
           try {
-            names = opts.models ? modelRefs(opts.models) : grpc ? await grpcListModels(target as string) : await listModels(url);
+            names = opts.models ? modelRefs(opts.models) : grpc ? await grpcListModels(target as string, 10_000, headers) : await listModels(url, 10_000, headers);
           } catch (err) {
             throw new InputError(`cannot list the models of ${url.href}: ${errorMessage(err)}`, { cause: err });
           }
@@ -133,7 +148,7 @@ export function loadCommand(): Command {
           const models = new Map<string, RemoteModel>();
           for (const [i, name] of names.entries()) {
             try {
-              models.set(name, grpc ? await grpcModelMetadata((transport as ReturnType<typeof grpcTransport>).client, name, i) : await modelMetadata(url, name, i));
+              models.set(name, grpc ? await grpcModelMetadata((transport as ReturnType<typeof grpcTransport>).client, name, i, 10_000, headers) : await modelMetadata(url, name, i, 10_000, headers));
             } catch (err) {
               throw new InputError(`model '${name}': ${errorMessage(err)}`, { cause: err });
             }
@@ -165,7 +180,7 @@ export function loadCommand(): Command {
           let policy = 'unknown';
           if (!grpc) {
             try {
-              const status = (await fetchJson(urlFor(url, '/v2/abacus/status'), { timeoutMs: 5000 })) as { policy?: unknown };
+              const status = (await fetchJson(urlFor(url, '/v2/abacus/status'), { timeoutMs: 5000, headers })) as { policy?: unknown };
               if (typeof status.policy === 'string') policy = status.policy;
             } catch {
               // not an abacus server: the summary says 'unknown'

@@ -14,10 +14,10 @@ import { collectProvenance } from '../common/provenance.js';
 import { DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
 import { parseExecutionProvider } from '../executor/index.js';
 import { generateTrace, readTraceCsv, openRunLog, POLICY_NAMES, type LatencyModel, type PolicyName, type QosSpec, type RunSummary, type ServiceSpec } from '../controller/index.js';
-import { findPredictor, predictorLatencyModel, serveRun, servePeak, OnlineServer, parseHostPort } from '../serve/index.js';
+import { findPredictor, predictorLatencyModel, serveRun, servePeak, OnlineServer, parseHostPort, AUTH_TOKEN_ENV, checkAuthToken, isLoopbackHost } from '../serve/index.js';
 import type { ResolvedModel } from './shared.js';
 import { checkPredictorFit, predictorFindings } from './predictor-fit.js';
-import { hasSeqInput } from '../zoo/manifest.js';
+import { hasSeqInput, type Manifest } from '../zoo/manifest.js';
 import { action, CUDA_OPTION_HELP, executionProviderFromFlags, parseIntList, parseIntOption, parseNumberOption, parseQosOption, parseRangeOption, parseScale, printJson, requireQueries, resolveModels } from './shared.js';
 
 function parsePolicies(value: string): PolicyName[] {
@@ -49,14 +49,14 @@ export function summaryTable(summaries: readonly SummaryRow[]): string {
  * The first bundle under `roots` (in order) that fits the services; when none does, the error says the
  * commands that make the one this run needs.
  */
-async function findPredictorIn(roots: readonly string[], services: readonly ServiceSpec[], explicit: string | undefined, run: { scale: string; ep: string; modelsDir: string; batchSizes: readonly number[]; seqLens: readonly number[] }, reject?: (predictor: Predictor, dir: string) => string | null): Promise<{ predictor: Predictor; dir: string }> {
+async function findPredictorIn(roots: readonly string[], services: readonly ServiceSpec[], explicit: string | undefined, run: { scale: string; ep: string; modelsDir: string; batchSizes: readonly number[]; seqLens: readonly number[] }, manifests: readonly Manifest[], reject?: (predictor: Predictor, dir: string) => string | null): Promise<{ predictor: Predictor; dir: string }> {
   const ids = services.map((s) => s.modelId);
   const names = services.map((s) => s.name);
-  if (explicit) return findPredictor(roots[0] ?? '.', ids, names, explicit);
+  if (explicit) return findPredictor(roots[0] ?? '.', ids, names, explicit, manifests);
   const reasons: string[] = [];
   for (const root of roots) {
     try {
-      return await findPredictor(root, ids, names, undefined, reject);
+      return await findPredictor(root, ids, names, undefined, manifests, reject);
     } catch (err) {
       reasons.push(errorMessage(err).replace(/; train one with .*$/, ''));
     }
@@ -110,6 +110,9 @@ export function serveCommand(): Command {
     .option('--max-queue <n>', 'online: outstanding requests before more are rejected (429)', parseIntOption('--max-queue', 1), 256)
     .option('--no-admission', 'online: do not reject requests predicted to miss their QoS (only a full queue rejects)')
     .option('--max-body-mb <n>', 'online: largest request body, MiB', parseNumberOption('--max-body-mb', 0.001), 64)
+    .option('--max-inflight-mb <n>', 'online: request bodies held at once over both protocols, MiB; beyond, 503 (default 4 x --max-body-mb)', parseNumberOption('--max-inflight-mb', 0.001))
+    .option('--auth-token <token>', `online: callers must send authorization: Bearer <token> on both protocols (health probes excepted); default $${AUTH_TOKEN_ENV}, which ps does not show`)
+    .option('--max-connections <n>', 'online: open HTTP connections; beyond, 503 and closed', parseIntOption('--max-connections', 1), 1024)
     .option('--drain-timeout <s>', 'online: give up draining after this long on SIGTERM (exit 1)', parseNumberOption('--drain-timeout', 1), 120)
     .action(
       action(async (opts) => {
@@ -140,7 +143,7 @@ export function serveCommand(): Command {
         };
         if (needsPredictor) {
           try {
-            found = await findPredictorIn(opts.predictorsRoot, services, opts.predictor, runShape, reject);
+            found = await findPredictorIn(opts.predictorsRoot, services, opts.predictor, runShape, models.map((m) => m.manifest), reject);
             latencyModel = predictorLatencyModel(found.predictor);
             predictorDir = found.dir;
           } catch (err) {
@@ -154,7 +157,9 @@ export function serveCommand(): Command {
           await serveOnline({
             models, policy: opts.policy[0] as PolicyName, latencyModel, predictorDir, qos, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true,
             ep, threads, seed: opts.seed, batchSizes: opts.batchSizes, seqLens: opts.seqLens, listen: opts.listen, grpc: opts.grpc, maxQueue: opts.maxQueue,
-            admission: opts.admission, maxBodyBytes: Math.round(opts.maxBodyMb * 1024 * 1024), drainTimeoutS: opts.drainTimeout, out: opts.out, json: opts.json === true,
+            admission: opts.admission, maxBodyBytes: Math.round(opts.maxBodyMb * 1024 * 1024),
+            maxInflightBodyBytes: Math.round((opts.maxInflightMb ?? 4 * opts.maxBodyMb) * 1024 * 1024), maxConnections: opts.maxConnections,
+            authToken: opts.authToken ?? process.env[AUTH_TOKEN_ENV], drainTimeoutS: opts.drainTimeout, out: opts.out, json: opts.json === true,
           });
           return;
         }
@@ -265,6 +270,9 @@ interface OnlineCliOptions {
   maxQueue: number;
   admission: boolean;
   maxBodyBytes: number;
+  maxInflightBodyBytes: number;
+  maxConnections: number;
+  authToken: string | undefined;
   drainTimeoutS: number;
   out: string | undefined;
   json: boolean;
@@ -275,13 +283,22 @@ async function serveOnline(o: OnlineCliOptions): Promise<void> {
   if ((o.policy === 'sjf' || o.policy === 'abacus') && !o.latencyModel) throw new InputError(`policy ${o.policy} needs a predictor (--predictor, or a bundle under data/predictor/)`);
   const listen = parseHostPort(o.listen, '--listen');
   const grpc = o.grpc !== undefined ? parseHostPort(o.grpc, '--grpc') : undefined;
+  if (o.authToken !== undefined) {
+    const bad = checkAuthToken(o.authToken);
+    if (bad) throw new InputError(`--auth-token / $${AUTH_TOKEN_ENV}: ${bad}`);
+  } else {
+    for (const at of [listen, ...(grpc ? [grpc] : [])]) {
+      if (!isLoopbackHost(at.host)) process.stderr.write(`abacus: warning: listening on ${at.host} without --auth-token: anyone who can reach it may call it (bind to 127.0.0.1, or set $${AUTH_TOKEN_ENV})\n`);
+    }
+  }
   const provenance = collectProvenance({ executionProvider: o.ep, seed: o.seed });
   if (o.out) ensureDir(o.out);
   const log = o.out ? openRunLog({ path: join(o.out, `${o.policy}.queries.csv`), format: 'csv', groupsPath: join(o.out, `${o.policy}.groups.ndjson`) }) : undefined;
   const server = await OnlineServer.start({
     models: o.models, policy: o.policy, latencyModel: o.latencyModel, qos: o.qos, ways: o.ways, thldMs: o.thldMs, abandon: o.abandon,
     ep: o.ep, intraOpThreads: o.threads, seed: o.seed, batchSizes: o.batchSizes, seqLens: o.seqLens, maxQueue: o.maxQueue,
-    predictAdmission: o.admission, maxBodyBytes: o.maxBodyBytes, listen, ...(grpc ? { grpc } : {}), ...(log ? { log } : {}),
+    predictAdmission: o.admission, maxBodyBytes: o.maxBodyBytes, maxInflightBodyBytes: o.maxInflightBodyBytes, maxConnections: o.maxConnections,
+    ...(o.authToken !== undefined ? { authToken: o.authToken } : {}), listen, ...(grpc ? { grpc } : {}), ...(log ? { log } : {}),
   });
   const http = server.httpAddress;
   const names = o.models.map((m) => m.manifest.name).join(', ');

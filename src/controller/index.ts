@@ -14,7 +14,7 @@ export { searchSplit, largestFittingPrefix, type SplitSearchInput, type SplitSea
 export { predictedToMiss } from './policies.js';
 export { runServing, type ServingOptions } from './serving.js';
 export {
-  OnlineQueue,
+  OnlineQueue, LatencyCalibration,
   type OnlineService, type OnlineSubmission, type OnlineOutcome, type OnlineQueueOptions, type OnlineStatus, type OnlineModelStatus, type RejectReason,
 } from './online.js';
 export {

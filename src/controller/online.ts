@@ -9,7 +9,12 @@
  * - `closed`: the queue no longer accepts work (shutdown);
  * - `queue-full`: `maxQueue` submissions are outstanding (issued or waiting to be issued, not finished);
  * - `predicted-miss` (with a latency model): the predicted finish of the new query, given the work queued
- *   ahead of it under the policy (see `POLICIES.md`, "Online serving"), is beyond its QoS.
+ *   ahead of it under the policy (see `POLICIES.md`, "Online serving"), is beyond its QoS. Predictions
+ *   are scaled by the measured/predicted latency of recent completed queries (`LatencyCalibration`), and
+ *   the time the request already spent in the front end counts.
+ *
+ * `precheck` applies the same rules before a request's body is read, so that a front end refuses work
+ * it cannot serve without reading or parsing it.
  *
  * A submitter that goes away (its `signal` aborts) has its query dropped at the loop's next step, unless
  * the query's last segment is already running.
@@ -37,6 +42,8 @@ export interface OnlineSubmission {
   returnOutput?: boolean;
   /** Aborts when the submitter went away. */
   signal?: AbortSignal;
+  /** ms the request already spent in the front end (reading, parsing): its arrival is that much earlier. */
+  waitedMs?: number;
 }
 
 export type RejectReason = 'closed' | 'queue-full' | 'predicted-miss';
@@ -82,8 +89,50 @@ export interface OnlineEntry {
 }
 
 interface Pending extends OnlineEntry {
+  /** Predicted ms from submission to finish at admission (NaN without a latency model). */
+  readonly admittedPredictionMs: number;
+  readonly waitedMs: number;
   resolve(outcome: OnlineOutcome): void;
   detach(): void;
+}
+
+/**
+ * Measured over predicted latency of recent completed queries: what the predictor does not price (the
+ * server's own parsing and queueing, a busier machine than it was profiled on). Admission multiplies its
+ * predictions by it. Without fresh samples it relaxes back to 1 (half-life `RELAX_HALF_LIFE_MS`), so that
+ * a burst of slow queries cannot shut admission for good.
+ */
+export class LatencyCalibration {
+  private ratio = 1;
+  /** Smoothed absolute deviation of the samples from `ratio`. */
+  private spread = 0;
+  private lastMs = 0;
+  static readonly ALPHA = 0.05;
+  /** The factor is the mean ratio plus this many mean deviations: the tail, not the middle, must fit the QoS. */
+  static readonly SPREADS = 2;
+  static readonly MIN = 0.5;
+  static readonly MAX = 50;
+  static readonly RELAX_HALF_LIFE_MS = 2000;
+
+  private relax(nowMs: number): number {
+    return Math.pow(0.5, Math.max(0, nowMs - this.lastMs) / LatencyCalibration.RELAX_HALF_LIFE_MS);
+  }
+
+  factor(nowMs: number): number {
+    const r = this.relax(nowMs);
+    return Math.max(LatencyCalibration.MIN, 1 + (this.ratio - 1) * r + LatencyCalibration.SPREADS * this.spread * r);
+  }
+
+  observe(nowMs: number, measuredMs: number, predictedMs: number): void {
+    if (!(predictedMs > 0) || !Number.isFinite(measuredMs)) return;
+    const sample = Math.min(LatencyCalibration.MAX, Math.max(LatencyCalibration.MIN, measuredMs / predictedMs));
+    const r = this.relax(nowMs);
+    const mean = 1 + (this.ratio - 1) * r;
+    const spread = this.spread * r;
+    this.ratio = mean + LatencyCalibration.ALPHA * (sample - mean);
+    this.spread = spread + LatencyCalibration.ALPHA * (Math.abs(sample - mean) - spread);
+    this.lastMs = nowMs;
+  }
 }
 
 export interface OnlineModelStatus {
@@ -134,6 +183,9 @@ export class OnlineQueue {
   /** Ids of submissions whose submitters went away, not yet seen by the loop. */
   private readonly cancelledIds = new Set<string>();
   private readonly soloEwma = new Map<string, number>();
+  /** Smallest predicted solo latency seen per service: a lower bound for a request whose size is not known yet. */
+  private readonly soloMin = new Map<string, number>();
+  private readonly calibration = new LatencyCalibration();
   private nextId = 0;
   private issuedCount = 0;
   private readonly rejected: Record<RejectReason, number> = { closed: 0, 'queue-full': 0, 'predicted-miss': 0 };
@@ -195,17 +247,22 @@ export class OnlineQueue {
     const ops = view.operatorCount(service.name);
     let soloMs = Number.NaN;
     let predictedMs: number | null = null;
+    let admittedPredictionMs = Number.NaN;
     const nowMs = view.nowMs();
+    const waitedMs = Math.min(Math.max(0, s.waitedMs ?? 0), nowMs);
+    const arrivalMs = nowMs - waitedMs;
     if (model) {
       soloMs = model.predictMs([[{ modelId: service.modelId, start: 0, end: ops, batch: s.batch, seq: s.seq }]])[0] as number;
-      predictedMs = this.backlogMs(view, model, service.name, nowMs + s.qosMs, soloMs) + soloMs;
+      admittedPredictionMs = this.backlogMs(view, model, service.name, arrivalMs + s.qosMs, soloMs) + soloMs;
+      predictedMs = waitedMs + this.calibration.factor(nowMs) * admittedPredictionMs;
       const previous = this.soloEwma.get(service.name);
       this.soloEwma.set(service.name, previous === undefined ? soloMs : 0.9 * previous + 0.1 * soloMs);
+      if (Number.isFinite(soloMs)) this.soloMin.set(service.name, Math.min(this.soloMin.get(service.name) ?? Infinity, soloMs));
       if (this.predictAdmission && predictedMs > s.qosMs) {
         return reject('predicted-miss', `predicted to finish in ${predictedMs.toFixed(1)} ms, beyond its QoS of ${s.qosMs} ms`, predictedMs);
       }
     }
-    const query: TraceQuery = { id: `${ONLINE_ID_PREFIX}${this.nextId++}`, arrivalMs: nowMs, model: service.name, modelId: service.modelId, batch: s.batch, seq: s.seq, qosMs: s.qosMs };
+    const query: TraceQuery = { id: `${ONLINE_ID_PREFIX}${this.nextId++}`, arrivalMs, model: service.name, modelId: service.modelId, batch: s.batch, seq: s.seq, qosMs: s.qosMs };
     return new Promise<OnlineOutcome>((resolve) => {
       const signal = s.signal;
       const onAbort = (): void => this.cancel(query.id);
@@ -214,6 +271,8 @@ export class OnlineQueue {
         inputs: s.inputs,
         returnOutput: s.returnOutput === true,
         soloMs,
+        admittedPredictionMs,
+        waitedMs,
         state: null,
         cancelled: false,
         resolve,
@@ -227,6 +286,33 @@ export class OnlineQueue {
       } else signal?.addEventListener('abort', onAbort, { once: true });
       view.wake();
     });
+  }
+
+  /**
+   * Admission before a request's body is read (its size unknown): whether a submission of `model` with
+   * this QoS would be rejected anyway. `frontPending` requests the front end admitted and is still
+   * reading or parsing count as queued. The predicted finish uses the smallest solo latency seen for the
+   * model, so a request refused here would have been refused at submission too. A refusal is counted as
+   * a submission's would be; null: go on and read the body.
+   */
+  precheck(modelName: string, qosMs: number, frontPending: number): { reason: RejectReason; detail: string } | null {
+    const service = this.services.get(modelName);
+    if (!service) throw new InputError(`unknown model '${modelName}' (served: ${[...this.services.keys()].join(', ')})`);
+    const refuse = (reason: RejectReason, detail: string) => {
+      this.rejected[reason]++;
+      return { reason, detail };
+    };
+    const view = this.view;
+    if (this.closedFlag || view === null) return refuse('closed', 'the server is not accepting queries');
+    const queued = this.outstanding.size + frontPending;
+    if (queued >= this.maxQueue) return refuse('queue-full', `${queued} queries are queued (limit ${this.maxQueue})${frontPending > 0 ? `, ${frontPending} of them still being read` : ''}`);
+    const model = view.latencyModel;
+    const solo = this.soloMin.get(service.name);
+    if (this.predictAdmission && model && solo !== undefined && Number.isFinite(qosMs)) {
+      const predictedMs = this.calibration.factor(view.nowMs()) * (this.backlogMs(view, model, service.name, view.nowMs() + qosMs, solo) + solo);
+      if (predictedMs > qosMs) return refuse('predicted-miss', `predicted to finish in at least ${predictedMs.toFixed(1)} ms, beyond its QoS of ${qosMs} ms (decided before reading the body)`);
+    }
+    return null;
   }
 
   /** A snapshot for status endpoints and balancers (null before a run attached). */
@@ -334,6 +420,9 @@ export class OnlineQueue {
     if (!entry) return;
     this.outstanding.delete(row.id);
     entry.detach();
+    if ((row.status === 'ok' || row.status === 'late') && row.latencyMs !== null && this.view) {
+      this.calibration.observe(this.view.nowMs(), row.latencyMs - entry.waitedMs, entry.admittedPredictionMs);
+    }
     if (row.status === 'ok' || row.status === 'late') entry.resolve(detail.output ? { status: row.status, row, output: detail.output } : { status: row.status, row });
     else if (row.status === 'dropped') entry.resolve({ status: 'dropped', row, cancelled: entry.cancelled });
     else entry.resolve({ status: 'failed', row, error: detail.error ?? 'its group failed' });

@@ -5,6 +5,7 @@
  */
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import '../common/ort-env.js';
 import * as ort from 'onnxruntime-node';
 import { readOnnxModel, writeOnnxModel, syncModel, serializeModel, float16BitsToFloat32, type LoadedModel, type ElementType } from '../onnx/index.js';
 import type { ModelProto } from '../onnx/generated/onnx_pb.js';

@@ -3,8 +3,8 @@
  * external data files next to it, and turns every way a file can be wrong into an InputError that names
  * the file and the problem. `writeOnnxModel` writes atomically.
  */
-import { existsSync, readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
-import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProto_DataLocation, type ModelProto, type TensorProto } from './generated/onnx_pb.js';
@@ -83,12 +83,24 @@ export function externalRef(t: TensorProto, path: string): ExternalRef {
   return { location, offset, length };
 }
 
+/**
+ * The file of an external data location: inside the model's folder, also after following symbolic links
+ * (a link out of the folder, e.g. to another user's file or to /dev/zero, is refused), and a regular file.
+ */
 function resolveExternal(baseDir: string, location: string, path: string, tensor: string): string {
   const norm = normalize(location);
-  if (isAbsolute(norm) || norm.startsWith('..')) {
+  const outside = (): never => {
     throw new InputError(`${path}: weight '${tensor}' has external data outside the model's folder ('${location}')`);
-  }
-  return join(baseDir, norm);
+  };
+  if (isAbsolute(norm) || norm.startsWith('..')) outside();
+  const file = join(baseDir, norm);
+  if (!existsSync(file)) return file; // the caller reports a missing file
+  const realBase = realpathSync(baseDir);
+  const real = realpathSync(file);
+  const rel = relative(realBase, real);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) outside();
+  if (!statSync(real).isFile()) throw new InputError(`${path}: weight '${tensor}' has external data '${location}', which is not a regular file`);
+  return file;
 }
 
 /** Byte size of a tensor from its dims and type, or null when unknown. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { InputError, errorMessage } from '../common/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../common/fsutil.js';
 import type { Provenance } from '../common/provenance.js';
-import { type FeatureSpec, describeFeatureSpec, featureCount, featureEncoding, validateFeatureSpec } from './features.js';
+import { type FeatureSpec, type ModelWork, describeFeatureSpec, featureCount, featureEncoding, validateFeatureSpec } from './features.js';
 import type { DataSource } from './dataset.js';
 import type { EvaluationReport } from './evaluate.js';
 import { type TrainedRanges, validateRanges } from './ranges.js';
@@ -216,6 +216,29 @@ export interface BundleExpectations {
   slots?: number;
   /** The bundle must be of this modeling. */
   modeling?: Modeling;
+  /**
+   * If given, the models' work tables, parallel to `modelIds` (per-operator GFLOPs and reference seq,
+   * from their manifests): a bundle that stores work tables must match them (same model ids can be
+   * other models, e.g. tiny and full-size builds). A bundle without them (feature encoding 1) is refused
+   * when `requireWork` is set, since nothing it stores can tell.
+   */
+  work?: readonly ModelWork[];
+  requireWork?: boolean;
+}
+
+/** Relative tolerance for comparing per-operator GFLOPs (stored as JSON numbers, recomputed the same way). */
+const WORK_TOLERANCE = 1e-6;
+
+/** Why two work tables differ (null: they match). */
+export function workMismatch(have: ModelWork, want: ModelWork): string | null {
+  if (have.operatorGflops.length !== want.operatorGflops.length) return `${have.operatorGflops.length} operators there, ${want.operatorGflops.length} here`;
+  if (have.referenceSeq !== want.referenceSeq) return `reference seq ${have.referenceSeq} there, ${want.referenceSeq} here`;
+  for (let i = 0; i < want.operatorGflops.length; i++) {
+    const a = have.operatorGflops[i] as number;
+    const b = want.operatorGflops[i] as number;
+    if (Math.abs(a - b) > WORK_TOLERANCE * Math.max(Math.abs(a), Math.abs(b), 1e-12)) return `operator ${i} is ${a.toPrecision(4)} GFLOPs there, ${b.toPrecision(4)} here`;
+  }
+  return null;
 }
 
 /** Throw an InputError unless the bundle's spec fits the expectations. */
@@ -232,6 +255,18 @@ export function checkExpectations(dir: string, bundle: Pick<BundleJson, 'feature
       const have = spec.modelNames[spec.modelIds.indexOf(id)];
       if (have !== name) throw new InputError(`predictor bundle ${dir} was trained for ${trained}: model ${id} is "${have}" there, not "${name}"`);
     });
+    if (exp.work) {
+      if (!spec.work) {
+        if (exp.requireWork) throw new InputError(`predictor bundle ${dir} stores no per-operator FLOPs (feature encoding 1), so it cannot be matched to these models`);
+      } else {
+        exp.work.forEach((want, i) => {
+          const id = exp.modelIds?.[i] as number;
+          const have = spec.work?.[spec.modelIds.indexOf(id)];
+          const why = have ? workMismatch(have, want) : 'no work table there';
+          if (why !== null) throw new InputError(`predictor bundle ${dir} was trained on another build of model ${id} (${spec.modelNames[spec.modelIds.indexOf(id)] ?? '?'}): ${why}`);
+        });
+      }
+    }
   }
   if (exp.slots !== undefined && exp.slots !== spec.slots) {
     throw new InputError(`predictor bundle ${dir} was trained for ${trained}; expected ${exp.slots} slot${exp.slots === 1 ? '' : 's'}`);

@@ -8,6 +8,7 @@ import { InputError } from '../common/errors.js';
 import type { Executor } from '../executor/index.js';
 import { loadPredictor, encodeGroup, BUNDLE_FILE, type Predictor } from '../predictor/index.js';
 import type { GroupMember, GroupOutcome, GroupRunner, LatencyModel, SegmentRun } from '../controller/index.js';
+import { operatorWork, type Manifest } from '../zoo/manifest.js';
 
 export interface ExecutorRunnerOptions {
   /**
@@ -116,10 +117,14 @@ export function predictorLatencyModel(predictor: Predictor): LatencyModel {
 /**
  * The bundle under `root` (data/predictor/ by default) that knows every model of the combination and
  * has as many slots as it has models: MLP bundles first, one-model-for-all bundles before per-combination
- * ones. An explicit folder is checked the same way.
+ * ones. With the models' manifests, a bundle must also have been trained on these builds of them: the
+ * per-operator FLOPs it stores must match (a tiny and a full-size build share ids and names); a bundle
+ * that stores none is passed over. An explicit folder is checked the same way (one without FLOPs is
+ * taken on trust). Nothing fits: an InputError naming the commands that make a bundle that does.
  */
-export async function findPredictor(root: string, modelIds: number[], modelNames: string[], explicit?: string, reject?: (predictor: Predictor, dir: string) => string | null): Promise<{ predictor: Predictor; dir: string }> {
-  const expect = { modelIds, modelNames, slots: modelIds.length };
+export async function findPredictor(root: string, modelIds: number[], modelNames: string[], explicit?: string, models?: readonly Manifest[], reject?: (predictor: Predictor, dir: string) => string | null): Promise<{ predictor: Predictor; dir: string }> {
+  const work = models?.map((m) => operatorWork(m));
+  const expect = { modelIds, modelNames, slots: modelIds.length, ...(work ? { work } : {}) };
   if (explicit) return { predictor: await loadPredictor(explicit, expect), dir: explicit };
   const candidates: string[] = [];
   const walk = (dir: string, depth: number) => {
@@ -134,7 +139,7 @@ export async function findPredictor(root: string, modelIds: number[], modelNames
   const reasons: string[] = [];
   for (const dir of candidates) {
     try {
-      const predictor = await loadPredictor(dir, expect);
+      const predictor = await loadPredictor(dir, { ...expect, requireWork: work !== undefined });
       // the caller's own test (the run's shapes against the bundle's training ranges): a reason to pass it by
       const why = reject?.(predictor, dir) ?? null;
       if (why === null) return { predictor, dir };
@@ -143,9 +148,11 @@ export async function findPredictor(root: string, modelIds: number[], modelNames
       reasons.push((err as Error).message);
     }
   }
+  const scale = models?.[0]?.scale;
+  const make = `abacus profile --model-num ${modelIds.length} --comb ${modelNames.join(' ')}${scale ? ` --scale ${scale}` : ''} --out data/profile/<name>, then abacus train --data data/profile/<name> --out ${join(root, '<name>')}`;
   throw new InputError(
-    `no predictor bundle under ${root} fits models ${modelNames.join(', ')} with ${modelIds.length} slots` +
-      (reasons.length ? ` (${reasons.length} bundle(s) checked, e.g. ${reasons[0]})` : '') +
-      `; train one with 'abacus train' or pass --predictor <bundle dir>`,
+    `no predictor bundle under ${root} fits models ${modelNames.join(', ')}${scale ? ` (${scale} builds)` : ''} with ${modelIds.length} slots` +
+      (reasons.length ? ` (${reasons.length} bundle(s) checked, e.g. ${reasons.find((r) => /another build/.test(r)) ?? reasons[0]})` : '') +
+      `; make one with '${make}', or pass --predictor <bundle dir>`,
   );
 }

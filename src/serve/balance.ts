@@ -23,7 +23,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { InputError, errorMessage } from '../common/errors.js';
 import { Rng } from '../common/rng.js';
 import { fetchJson, httpCall, keepAliveAgent, listModels, modelMetadata, urlFor, type RemoteModel } from './client.js';
-import { BINARY_HEADER, listen, methodOf, readBody, routeOf, sendError, sendJson, splitBody, parseJsonObject, type HostPort, type HttpFront } from './http.js';
+import { BINARY_HEADER, QOS_HEADER, listen, methodOf, readBody, routeOf, sendError, sendJson, splitBody, parseJsonObject, type HostPort, type HttpFront } from './http.js';
 import { ProtocolError } from './tensors.js';
 import { SERVER_NAME, SERVER_VERSION } from './server.js';
 
@@ -391,6 +391,8 @@ export class Balancer {
     const headers: Record<string, string> = { 'content-type': String(req.headers['content-type'] ?? 'application/json') };
     const bin = req.headers[BINARY_HEADER];
     if (typeof bin === 'string') headers[BINARY_HEADER] = bin;
+    const qos = req.headers[QOS_HEADER];
+    if (typeof qos === 'string') headers[QOS_HEADER] = qos;
     try {
       const reply = await httpCall(urlFor(node.url, `/v2/models/${encodeURIComponent(model)}/infer`), { method: 'POST', headers, body, timeoutMs: this.options.timeoutMs ?? 60_000, agent: node.agent, signal });
       this.forwardSeconds.observe({ node: String(node.index) }, (performance.now() - t0) / 1000);

@@ -138,15 +138,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** The served models' names (`POST /v2/repository/index`). */
-export async function listModels(base: URL, timeoutMs = 10_000): Promise<string[]> {
-  const value = await fetchJson(urlFor(base, '/v2/repository/index'), { method: 'POST', body: Buffer.from('{}'), headers: { 'content-type': 'application/json' }, timeoutMs });
+export async function listModels(base: URL, timeoutMs = 10_000, headers?: Record<string, string>): Promise<string[]> {
+  const value = await fetchJson(urlFor(base, '/v2/repository/index'), { method: 'POST', body: Buffer.from('{}'), headers: { 'content-type': 'application/json', ...headers }, timeoutMs });
   if (!Array.isArray(value)) throw new Error(`${base.href}: the repository index is not a list`);
   return value.flatMap((m) => (isRecord(m) && typeof m.name === 'string' ? [m.name] : []));
 }
 
 /** A model's metadata (`GET /v2/models/{name}`). */
-export async function modelMetadata(base: URL, name: string, position: number, timeoutMs = 10_000): Promise<RemoteModel> {
-  const value = await fetchJson(urlFor(base, `/v2/models/${encodeURIComponent(name)}`), { timeoutMs });
+export async function modelMetadata(base: URL, name: string, position: number, timeoutMs = 10_000, headers?: Record<string, string>): Promise<RemoteModel> {
+  const value = await fetchJson(urlFor(base, `/v2/models/${encodeURIComponent(name)}`), { timeoutMs, ...(headers ? { headers } : {}) });
   if (!isRecord(value) || !Array.isArray(value.inputs) || !Array.isArray(value.outputs)) throw new Error(`${base.href}: bad metadata for model '${name}'`);
   const abacus = isRecord(value.abacus) ? value.abacus : {};
   const dims = isRecord(abacus.dims) ? abacus.dims : {};

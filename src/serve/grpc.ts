@@ -16,9 +16,12 @@
  * outputs go back as `raw_output_contents`. The QoS is the `qos_ms` request parameter; the response's
  * parameters hold the server-side timings. Errors: INVALID_ARGUMENT (bad request), NOT_FOUND (unknown
  * model, checked before the request's body), RESOURCE_EXHAUSTED (rejected: cannot meet its QoS),
- * UNAVAILABLE (not accepting, or the query's host failed), INTERNAL otherwise. Every call's final status
- * is reported through `GrpcApi.callEnded`, also of calls that end before their handler runs (a deadline
- * that expires while the request arrives).
+ * UNAVAILABLE (not accepting, the query's host failed, or the bound on held request bytes is reached),
+ * INTERNAL otherwise. A message that cannot be decoded is INVALID_ARGUMENT (grpc-js alone would say
+ * INTERNAL). With a token, every call but ServerLive, ServerReady and the health service's needs
+ * metadata `authorization: Bearer <token>` (UNAUTHENTICATED otherwise; reflection too). Every call's
+ * final status is reported through `GrpcApi.callEnded`, also of calls that end before their handler runs
+ * (a deadline that expires while the request arrives, a refused token).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,9 +30,14 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { errorMessage } from '../common/errors.js';
-import { ProtocolError, type ProtocolErrorKind, type RawInput } from './tensors.js';
+import { MAX_TENSORS_PER_REQUEST, ProtocolError, type ProtocolErrorKind, type RawInput } from './tensors.js';
 import type { InferRequestIn, InferResult, InferenceCore, ModelMetadata, RequestedOutput } from './service.js';
 import type { HostPort } from './http.js';
+import type { ByteBudget } from './limits.js';
+import { bearerMatches } from './auth.js';
+
+/** Concurrent calls on one gRPC connection (HTTP/2 streams). */
+const GRPC_MAX_CONCURRENT_STREAMS = 128;
 
 /** The vendored protos' folder: next to this module in the sources, under src/ from a build in dist/. */
 export function protoDir(): string {
@@ -152,6 +160,7 @@ function parameters(map: Record<string, GrpcParameter> | undefined): Record<stri
 
 const GRPC_CODE: Readonly<Record<ProtocolErrorKind, grpc.status>> = {
   'bad-request': grpc.status.INVALID_ARGUMENT,
+  unauthenticated: grpc.status.UNAUTHENTICATED,
   'not-found': grpc.status.NOT_FOUND,
   method: grpc.status.UNIMPLEMENTED,
   'too-large': grpc.status.INVALID_ARGUMENT,
@@ -168,6 +177,8 @@ function toServiceError(err: unknown): Partial<grpc.StatusObject> {
 export function fromGrpcRequest(req: GrpcInferRequest): InferRequestIn {
   const raw = req.raw_input_contents ?? [];
   const inputs = req.inputs ?? [];
+  if (inputs.length > MAX_TENSORS_PER_REQUEST) throw new ProtocolError('bad-request', `${inputs.length} inputs is too many (at most ${MAX_TENSORS_PER_REQUEST})`);
+  if ((req.outputs ?? []).length > MAX_TENSORS_PER_REQUEST) throw new ProtocolError('bad-request', `${req.outputs.length} outputs is too many (at most ${MAX_TENSORS_PER_REQUEST}; each output at most once)`);
   if (raw.length > 0 && raw.length !== inputs.length) throw new ProtocolError('bad-request', `raw_input_contents has ${raw.length} entries for ${inputs.length} inputs`);
   const parsed: RawInput[] = inputs.map((t, i) => {
     const input: RawInput = { name: t.name, datatype: t.datatype, shape: (t.shape ?? []).map(Number) };
@@ -222,6 +233,8 @@ export function metadataProperties(m: ModelMetadata): Record<string, string> {
     dtype: a.dtype,
     scale: a.scale ?? '',
     dims: JSON.stringify(a.dims),
+    max_batch: String(a.limits.max_batch),
+    max_seq: a.limits.max_seq === null ? '' : String(a.limits.max_seq),
   };
 }
 
@@ -242,8 +255,42 @@ export interface GrpcFront {
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
-function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>): Unary<Req, Res> {
+/** Marks a request message that could not be decoded (grpc-js would answer INTERNAL; it is the client's fault). */
+const UNDECODABLE = Symbol('abacus.undecodable');
+interface Undecodable {
+  [UNDECODABLE]: string;
+}
+
+function undecodable(value: unknown): string | null {
+  return typeof value === 'object' && value !== null && UNDECODABLE in value ? (value as Undecodable)[UNDECODABLE] : null;
+}
+
+/** The service with request decoders that never throw: an undecodable message reaches the handler marked. */
+function tolerantService(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, def] of Object.entries(service)) {
+    out[name] = {
+      ...def,
+      requestDeserialize: (bytes: Buffer): unknown => {
+        try {
+          return def.requestDeserialize(bytes);
+        } catch (err) {
+          return { [UNDECODABLE]: errorMessage(err) } satisfies Undecodable;
+        }
+      },
+    };
+  }
+  return out as grpc.ServiceDefinition;
+}
+
+function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>, onUndecodable?: () => void): Unary<Req, Res> {
   return (call, callback) => {
+    const broken = undecodable(call.request);
+    if (broken !== null) {
+      onUndecodable?.();
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: `the request message could not be decoded: ${broken}` });
+      return;
+    }
     Promise.resolve()
       .then(() => fn(call.request, call))
       .then(
@@ -281,44 +328,80 @@ function statusInterceptor(report: (method: string, code: string) => void): grpc
   };
 }
 
+/**
+ * With a token, the reflection service's calls need it too (its handlers are @grpc/reflection's, so the
+ * check is made on the call's metadata, before any message); every other service checks in its handlers.
+ */
+function reflectionTokenInterceptor(authorized: (metadata: grpc.Metadata) => boolean, refusal: { code: grpc.status; details: string }): grpc.ServerInterceptor {
+  return (descriptor, call) => {
+    if (!descriptor.path.startsWith('/grpc.reflection.')) return new grpc.ServerInterceptingCall(call);
+    return new grpc.ServerInterceptingCall(call, {
+      start: (next) => next({
+        onReceiveMetadata: (metadata, mdNext) => {
+          if (authorized(metadata)) mdNext(metadata);
+          else call.sendStatus({ ...refusal, metadata: new grpc.Metadata() });
+        },
+      }),
+    });
+  };
+}
+
 type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
 /** Serve the protocol over gRPC on `host:port` (insecure: loopback and trusted networks). */
-export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes = 64 * 1024 * 1024): Promise<GrpcFront> {
+export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes = 64 * 1024 * 1024, inflight?: ByteBudget, authToken?: string): Promise<GrpcFront> {
+  const authorized = (metadata: grpc.Metadata): boolean => authToken === undefined || bearerMatches(metadata.get('authorization')[0]?.toString(), authToken);
+  const refusal = { code: grpc.status.UNAUTHENTICATED, details: 'this server needs metadata authorization: Bearer <token>' };
+  /** With a token, a call needs metadata `authorization: Bearer <token>` (UNAUTHENTICATED otherwise). */
+  const guarded = <Req, Res>(handler: Unary<Req, Res>, onRefused?: (req: Req) => void): Unary<Req, Res> => (call, callback) => {
+    if (!authorized(call.metadata)) {
+      if (undecodable(call.request) === null) onRefused?.(call.request);
+      callback(refusal);
+      return;
+    }
+    handler(call, callback);
+  };
   const triton = loadProto('triton');
   const kserve = loadProto('kserve');
   const health = loadProto('health');
+  // the status interceptor first, so that it sees the token interceptor's refusals too
+  const interceptors: grpc.ServerInterceptor[] = [
+    ...(api.callEnded ? [statusInterceptor((m, c) => api.callEnded?.(m, c))] : []),
+    ...(authToken !== undefined ? [reflectionTokenInterceptor(authorized, refusal)] : []),
+  ];
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
-    ...(api.callEnded ? { interceptors: [statusInterceptor((m, c) => api.callEnded?.(m, c))] } : {}),
+    'grpc.max_concurrent_streams': GRPC_MAX_CONCURRENT_STREAMS,
+    ...(interceptors.length > 0 ? { interceptors } : {}),
   });
   const inferenceName = 'inference.GRPCInferenceService';
   const servingStatus = (service: string): ServingStatus => {
     if (service !== '' && service !== inferenceName) throw new ProtocolError('not-found', `unknown service '${service}' (known: '', ${inferenceName})`);
     return api.ready() ? 'SERVING' : 'NOT_SERVING';
   };
-  server.addService(serviceOf(health, 'grpc.health.v1.Health').service, {
+  // health probes are open, as ServerLive and ServerReady
+  server.addService(tolerantService(serviceOf(health, 'grpc.health.v1.Health').service), {
     Check: unary((req: { service: string }) => ({ status: servingStatus(req.service) })),
     List: unary(() => ({ statuses: { '': { status: servingStatus('') }, [inferenceName]: { status: servingStatus(inferenceName) } } })),
   });
   new ReflectionService({ ...triton, ...health }).addToServer(server);
-  server.addService(inferenceServiceDefinition(triton, kserve), {
+  server.addService(tolerantService(inferenceServiceDefinition(triton, kserve)), {
     ServerLive: unary(() => ({ live: true })),
     ServerReady: unary(() => ({ ready: api.ready() })),
-    ModelReady: unary((req: { name: string; version: string }) => {
+    ModelReady: guarded(unary((req: { name: string; version: string }) => {
       api.core.model(req.name, req.version || undefined);
       return { ready: api.ready() };
-    }),
-    ServerMetadata: unary(() => api.serverMetadata()),
-    ModelMetadata: unary((req: { name: string; version: string }) => {
+    })),
+    ServerMetadata: guarded(unary(() => api.serverMetadata())),
+    ModelMetadata: guarded(unary((req: { name: string; version: string }) => {
       const m = api.core.metadata(req.name, req.version || undefined);
       return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs, properties: metadataProperties(m) };
-    }),
-    ModelConfig: unary((req: { name: string; version: string }) => ({ config: api.core.config(req.name, req.version || undefined) })),
-    ModelStatistics: unary((req: { name: string; version: string }) => ({ model_stats: api.core.statistics(req.name, req.version || undefined) })),
-    RepositoryIndex: unary(() => ({ models: api.core.modelNames.map((name) => ({ name, version: '1', state: 'READY', reason: '' })) })),
-    ModelInfer: unary(async (req: GrpcInferRequest, call: grpc.ServerUnaryCall<GrpcInferRequest, GrpcInferResponse>) => {
+    })),
+    ModelConfig: guarded(unary((req: { name: string; version: string }) => ({ config: api.core.config(req.name, req.version || undefined) }))),
+    ModelStatistics: guarded(unary((req: { name: string; version: string }) => ({ model_stats: api.core.statistics(req.name, req.version || undefined) }))),
+    RepositoryIndex: guarded(unary(() => ({ models: api.core.modelNames.map((name) => ({ name, version: '1', state: 'READY', reason: '' })) }))),
+    ModelInfer: guarded(unary(async (req: GrpcInferRequest, call: grpc.ServerUnaryCall<GrpcInferRequest, GrpcInferResponse>) => {
       let request: InferRequestIn;
       try {
         api.core.model(req.model_name, req.model_version || undefined); // an unknown model is NOT_FOUND whatever the rest says
@@ -327,10 +410,21 @@ export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes
         api.core.countInvalid(req.model_name);
         throw err;
       }
-      const gone = new AbortController();
-      call.once('cancelled', () => gone.abort());
-      return toGrpcResponse(await api.core.infer(request, gone.signal));
-    }),
+      // the message is already decoded (grpc-js bounds each one); hold its tensor bytes while it is served
+      const bytes = (req.raw_input_contents ?? []).reduce((n, b) => n + b.byteLength, 0) + (req.inputs ?? []).reduce((n, t) => n + 4 * (t.contents?.fp32_contents.length ?? 0), 0);
+      if (inflight && !inflight.tryTake(bytes)) {
+        const err = new ProtocolError('unavailable', `the server holds ${inflight.usedBytes} bytes of requests; ${bytes} more is over its limit of ${inflight.limitBytes}; retry later`);
+        api.core.countRefused(req.model_name, err);
+        throw err;
+      }
+      try {
+        const gone = new AbortController();
+        call.once('cancelled', () => gone.abort());
+        return await api.core.inferEncoded(request, gone.signal, toGrpcResponse);
+      } finally {
+        inflight?.release(bytes);
+      }
+    }, () => api.core.countInvalid('')), (req) => api.core.countInvalid(req.model_name)),
   });
   const host = at.host.includes(':') ? `[${at.host}]` : at.host;
   const port = await new Promise<number>((resolve, reject) => {

@@ -14,10 +14,17 @@
  * | `GET /v2/abacus/status` | queue, predicted backlog, hosts (read by `abacus balance`) |
  * | `GET /metrics` | Prometheus metrics |
  *
- * Errors are JSON `{"error": "..."}`: 400 bad request, 404 unknown model (whatever the body) or route, 405 wrong method,
+ * With a token (`--auth-token`), every route but the health probes needs `authorization: Bearer <token>`
+ * (401 otherwise). Errors are JSON `{"error": "..."}`: 400 bad request, 401 no or wrong token, 404 unknown model
+ * (whatever the body: before admission and before the body is read) or route, 405 wrong method,
  * 413 body too large, 429 rejected (cannot meet its QoS: admission control, the abandon rule, a full
- * queue), 503 not accepting or the query's host failed. The per-request QoS is the `qos_ms` request
- * parameter. The response's `parameters` hold the server-side timings.
+ * queue), 503 not accepting, the query's host failed, or the server's bound on held request bodies or
+ * open connections is reached (with `retry-after`). The per-request QoS is the `qos_ms` request
+ * parameter; header `abacus-qos-ms` gives it before the body (and is the QoS when the body has none).
+ * Admission is decided from the headers and the queue before the body is read: a request that would be
+ * rejected (full queue, predicted miss of the header's QoS or else the model's default) is answered 429
+ * without being read or parsed. A request's arrival, for its QoS, is when its headers were read. The
+ * response's `parameters` hold the server-side timings.
  *
  * Binary tensor data: with header `Inference-Header-Content-Length: N`, the body is N bytes of JSON and
  * then the raw little-endian data of every input whose `parameters.binary_data_size` is set, in order.
@@ -27,10 +34,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InputError, errorMessage } from '../common/errors.js';
-import { HTTP_STATUS, ProtocolError, tensorBytes, type RawInput } from './tensors.js';
+import { HTTP_STATUS, MAX_TENSORS_PER_REQUEST, ProtocolError, tensorBytes, type RawInput } from './tensors.js';
 import type { InferRequestIn, InferResult, InferenceCore, RequestedOutput } from './service.js';
+import { ByteBudget, limitConnections, refusedConnection } from './limits.js';
+import { bearerMatches } from './auth.js';
+import { OffLoopJsonParser } from './json-parse.js';
 
 export const BINARY_HEADER = 'inference-header-content-length';
+/** The request's QoS in ms, read before the body (for admission); the body's `qos_ms` parameter, when given, is the request's QoS. */
+export const QOS_HEADER = 'abacus-qos-ms';
 
 export interface HostPort {
   host: string;
@@ -45,11 +57,29 @@ export function parseHostPort(text: string, what = '--listen'): HostPort {
   return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
 }
 
-/** Read a request body of at most `maxBytes` (413 beyond; checked on Content-Length first). */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/** Bytes of a request body held against a `ByteBudget` (released by whoever answers the request). */
+export interface HeldBytes {
+  budget: ByteBudget;
+  bytes: number;
+}
+
+const overBudget = (held: HeldBytes, more: number): ProtocolError =>
+  new ProtocolError('unavailable', `the server holds ${held.budget.usedBytes} bytes of request bodies; ${more} more is over its limit of ${held.budget.limitBytes}; retry later`);
+
+/**
+ * Read a request body of at most `maxBytes` (413 beyond; checked on Content-Length first). With `held`,
+ * the body's bytes are taken from its budget first (the declared length before reading, else chunk by
+ * chunk): over the budget is a 503, and nothing more is read.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, held?: HeldBytes): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) {
     return Promise.reject(new ProtocolError('too-large', `the body of ${declared} bytes is over the limit of ${maxBytes}`));
+  }
+  if (held && declared !== undefined) {
+    const n = Number(declared);
+    if (!held.budget.tryTake(n)) return Promise.reject(overBudget(held, n));
+    held.bytes += n;
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -63,6 +93,15 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
         req.pause();
         reject(new ProtocolError('too-large', `the body is over the limit of ${maxBytes} bytes`));
         return;
+      }
+      if (held && declared === undefined) {
+        if (!held.budget.tryTake(chunk.length)) {
+          done = true;
+          req.pause();
+          reject(overBudget(held, chunk.length));
+          return;
+        }
+        held.bytes += chunk.length;
       }
       chunks.push(chunk);
     });
@@ -81,6 +120,12 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       done = true;
       reject(new ProtocolError('bad-request', 'the client aborted the request'));
     });
+    // a connection closed mid-body must settle too: the request holds a queue slot and budget bytes
+    req.on('close', () => {
+      if (done) return;
+      done = true;
+      reject(new ProtocolError('bad-request', 'the connection closed before the body was complete'));
+    });
   });
 }
 
@@ -94,7 +139,7 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
 /** Answer an error: a ProtocolError's status, or 500. A 413 also closes the connection (the rest of the body is not read). */
 export function sendError(res: ServerResponse, err: unknown): void {
   const status = err instanceof ProtocolError ? HTTP_STATUS[err.kind] : 500;
-  const headers: Record<string, string> = status === 413 ? { connection: 'close' } : {};
+  const headers: Record<string, string> = status === 413 ? { connection: 'close' } : status === 503 ? { 'retry-after': '1' } : {};
   sendJson(res, status, { error: errorMessage(err) }, headers);
   if (status === 413) res.once('finish', () => res.socket?.destroy());
 }
@@ -128,12 +173,34 @@ export function parseJsonObject(bytes: Buffer, what: string): Record<string, unk
 /** An inference request body (JSON, or JSON plus binary data) as the core takes it. */
 export function parseInferBody(model: string, version: string | undefined, body: Buffer, headerLength: string | string[] | undefined): InferRequestIn {
   const { json, binary } = splitBody(body, headerLength);
-  const obj = parseJsonObject(json, 'request');
+  return inferRequestOf(model, version, parseJsonObject(json, 'request'), binary);
+}
+
+/**
+ * `parseInferBody`, with a JSON part of at least `offLoopBytes` parsed by `parser` on its worker thread
+ * (so that a large body does not stall the event loop); smaller ones are parsed here.
+ */
+export async function parseInferBodyOffLoop(model: string, version: string | undefined, body: Buffer, headerLength: string | string[] | undefined, parser: Pick<OffLoopJsonParser, 'parse'>, offLoopBytes: number): Promise<InferRequestIn> {
+  const { json, binary } = splitBody(body, headerLength);
+  if (json.length < offLoopBytes) return inferRequestOf(model, version, parseJsonObject(json, 'request'), binary);
+  let value: unknown;
+  try {
+    value = await parser.parse(json);
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new ProtocolError('bad-request', `malformed JSON in the request: ${err.message}`);
+    throw err;
+  }
+  if (!isRecord(value)) throw new ProtocolError('bad-request', 'the request must be a JSON object');
+  return inferRequestOf(model, version, value, binary);
+}
+
+/** The request of a parsed JSON object and the binary part after it. */
+function inferRequestOf(model: string, version: string | undefined, obj: Record<string, unknown>, binary: Buffer): InferRequestIn {
   if (obj.id !== undefined && typeof obj.id !== 'string') throw new ProtocolError('bad-request', "'id' must be a string");
   if (obj.parameters !== undefined && !isRecord(obj.parameters)) throw new ProtocolError('bad-request', "'parameters' must be an object");
   const parameters = (obj.parameters as Record<string, unknown> | undefined) ?? {};
   if (!Array.isArray(obj.inputs) || obj.inputs.length === 0) throw new ProtocolError('bad-request', "'inputs' must be a non-empty array");
-  if (obj.inputs.length > 64) throw new ProtocolError('bad-request', `${obj.inputs.length} inputs is too many`);
+  if (obj.inputs.length > MAX_TENSORS_PER_REQUEST) throw new ProtocolError('bad-request', `${obj.inputs.length} inputs is too many (at most ${MAX_TENSORS_PER_REQUEST})`);
   let offset = 0;
   const inputs: RawInput[] = obj.inputs.map((raw: unknown, i: number) => {
     if (!isRecord(raw)) throw new ProtocolError('bad-request', `inputs[${i}] must be an object`);
@@ -159,6 +226,7 @@ export function parseInferBody(model: string, version: string | undefined, body:
   let outputs: RequestedOutput[] | undefined;
   if (obj.outputs !== undefined) {
     if (!Array.isArray(obj.outputs)) throw new ProtocolError('bad-request', "'outputs' must be an array");
+    if (obj.outputs.length > MAX_TENSORS_PER_REQUEST) throw new ProtocolError('bad-request', `${obj.outputs.length} outputs is too many (at most ${MAX_TENSORS_PER_REQUEST}; each output at most once)`);
     outputs = obj.outputs.map((raw: unknown, i: number) => {
       if (!isRecord(raw) || typeof raw.name !== 'string') throw new ProtocolError('bad-request', `outputs[${i}] needs a string 'name'`);
       if (raw.parameters !== undefined && !isRecord(raw.parameters)) throw new ProtocolError('bad-request', `output '${raw.name}': 'parameters' must be an object`);
@@ -269,7 +337,19 @@ export interface HttpApi {
 export interface HttpFrontOptions extends HostPort {
   /** Largest request body (default 64 MiB). */
   maxBodyBytes?: number;
+  /** Bytes of request bodies held at once, shared with the gRPC front end (default: 4 of the largest bodies). */
+  inflightBodies?: ByteBudget;
+  /** Open connections; one beyond is answered 503 and closed (default 1024). */
+  maxConnections?: number;
+  /** Every route but the health probes needs `authorization: Bearer <token>` (401 otherwise). */
+  authToken?: string;
+  /** JSON parts of at least this many bytes are parsed on a worker thread (default 1 MiB). */
+  offLoopJsonBytes?: number;
 }
+
+export const DEFAULT_OFF_LOOP_JSON_BYTES = 1024 * 1024;
+
+export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 export interface HttpFront {
   readonly server: Server;
@@ -283,13 +363,33 @@ export interface HttpFront {
 /** Listen on `host:port` and serve the protocol with `api`. */
 export async function startHttpFront(api: HttpApi, options: HttpFrontOptions): Promise<HttpFront> {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const budget = options.inflightBodies ?? new ByteBudget(4 * maxBodyBytes);
+  const parser = new OffLoopJsonParser();
+  const offLoopBytes = options.offLoopJsonBytes ?? DEFAULT_OFF_LOOP_JSON_BYTES;
   let active = 0;
   const server = createServer((req, res) => {
+    if (refusedConnection(req.socket)) {
+      res.destroy();
+      return;
+    }
     active++;
-    res.once('close', () => active--);
-    handle(api, req, res, maxBodyBytes).catch((err: unknown) => sendError(res, err));
+    const held: HeldBytes = { budget, bytes: 0 };
+    res.once('close', () => {
+      active--;
+      budget.release(held.bytes);
+      held.bytes = 0;
+    });
+    handle(api, req, res, { maxBodyBytes, held, authToken: options.authToken, parser, offLoopBytes }).catch((err: unknown) => sendError(res, err));
   });
-  return listen(server, options, () => active);
+  limitConnections(server, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+  const front = await listen(server, options, () => active);
+  return {
+    ...front,
+    close: async (graceMs?: number) => {
+      await front.close(graceMs);
+      await parser.close();
+    },
+  };
 }
 
 /** Shared by the node and the balancer: timeouts, bad-request handling at the parser, listen, close. */
@@ -327,8 +427,24 @@ export async function listen(server: Server, at: HostPort, active: () => number)
   };
 }
 
-async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<void> {
+/** What one request's handling needs besides the API. */
+interface RequestContext {
+  maxBodyBytes: number;
+  held: HeldBytes;
+  authToken: string | undefined;
+  parser: OffLoopJsonParser;
+  offLoopBytes: number;
+}
+
+async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  const authToken = ctx.authToken;
   const route = routeOf(req.url ?? '/');
+  if (authToken !== undefined && route.kind !== 'live' && route.kind !== 'ready' && !bearerMatches(req.headers.authorization, authToken)) {
+    if (route.kind === 'model' && route.action === 'infer') api.core.countInvalid(route.model);
+    dropUnreadBody(req, res);
+    sendJson(res, 401, { error: req.headers.authorization === undefined ? 'this server needs authorization: Bearer <token>' : 'the bearer token is not this server\'s' }, { 'www-authenticate': 'Bearer' });
+    return;
+  }
   const method = methodOf(route);
   if (method === null) {
     sendJson(res, 404, { error: `no route ${req.method ?? ''} ${req.url ?? ''}` });
@@ -386,20 +502,60 @@ async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, m
         sendJson(res, ready ? 200 : 503, { name: route.model, ready });
         return;
       }
-      await infer(api, route.model, route.version, req, res, maxBodyBytes);
+      await infer(api, route.model, route.version, req, res, ctx);
       return;
     }
   }
 }
 
-async function infer(api: HttpApi, model: string, version: string | undefined, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<void> {
+/** Bodies up to this size are read and thrown away after an early refusal (keeps the connection); larger ones close it. */
+const DISCARD_MAX_BYTES = 1024 * 1024;
+
+/** After refusing a request whose body was not read: throw a small body away, else close the connection once answered. */
+function dropUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete) return;
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared <= DISCARD_MAX_BYTES) {
+    req.resume();
+    return;
+  }
+  res.setHeader('connection', 'close');
+  res.once('finish', () => res.socket?.destroy());
+}
+
+/** The request's QoS from header `abacus-qos-ms` (admission before the body is read uses it), if given. */
+export function qosHeaderMs(req: IncomingMessage): number | undefined {
+  const raw = req.headers[QOS_HEADER];
+  if (raw === undefined) return undefined;
+  const text = Array.isArray(raw) ? (raw[0] ?? '') : raw;
+  const n = text.trim() === '' ? Number.NaN : Number(text);
+  if (!Number.isFinite(n) || n <= 0 || n > 3_600_000) throw new ProtocolError('bad-request', `header ${QOS_HEADER} must be a positive number of ms (at most an hour), got '${text}'`);
+  return n;
+}
+
+async function infer(api: HttpApi, model: string, version: string | undefined, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  const receivedAt = performance.now();
+  let release: () => void;
+  let qosMs: number | undefined;
+  try {
+    api.core.model(model, version); // an unknown model is a 404 whatever the headers and the body
+    qosMs = qosHeaderMs(req);
+    // admission from the headers and the queue: a request that would be refused is never read or parsed
+    release = api.core.admitBeforeBody(model, version, qosMs);
+  } catch (err) {
+    if (!(err instanceof ProtocolError && (err.kind === 'rejected' || err.kind === 'unavailable'))) api.core.countRefused(model, err);
+    dropUnreadBody(req, res);
+    throw err;
+  }
   let request: InferRequestIn;
   try {
-    api.core.model(model, version); // an unknown model is a 404 whatever the body
-    const body = await readBody(req, maxBodyBytes);
-    request = parseInferBody(model, version, body, req.headers[BINARY_HEADER]);
+    const body = await readBody(req, ctx.maxBodyBytes, ctx.held);
+    request = await parseInferBodyOffLoop(model, version, body, req.headers[BINARY_HEADER], ctx.parser, ctx.offLoopBytes);
+    if (qosMs !== undefined && request.parameters.qos_ms === undefined) request = { ...request, parameters: { ...request.parameters, qos_ms: qosMs } };
   } catch (err) {
-    api.core.countInvalid(model);
+    release();
+    api.core.countRefused(model, err);
+    dropUnreadBody(req, res);
     throw err;
   }
   const gone = new AbortController();
@@ -407,8 +563,13 @@ async function infer(api: HttpApi, model: string, version: string | undefined, r
     if (!res.writableFinished) gone.abort();
   };
   res.once('close', onClose);
-  const result = await api.core.infer(request, gone.signal);
-  const { body, headers } = encodeInferResult(result);
+  let encoded: { body: Buffer; headers: Record<string, string> };
+  try {
+    encoded = await api.core.inferEncoded(request, gone.signal, encodeInferResult, { receivedAt, onSubmitted: release });
+  } finally {
+    release();
+  }
+  const { body, headers } = encoded;
   if (res.destroyed) return;
   res.writeHead(200, { ...headers, 'content-length': String(body.length) });
   res.end(body);

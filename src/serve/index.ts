@@ -3,9 +3,13 @@ export { serveRun, servePeak, startServices, type ServeRunOptions, type ServeRun
 export { OnlineServer, SERVER_NAME, SERVER_VERSION, type OnlineServerOptions, type ServerStatus } from './server.js';
 export { InferenceCore, MODEL_VERSION, type ServedModel, type ModelMetadata, type InferRequestIn, type InferResult, type InferTimings } from './service.js';
 export { ServerMetrics, type RequestOutcome } from './metrics.js';
-export { startHttpFront, parseHostPort, parseInferBody, encodeInferResult, routeOf, BINARY_HEADER, type HostPort, type HttpFront } from './http.js';
+export { startHttpFront, parseHostPort, parseInferBody, parseInferBodyOffLoop, encodeInferResult, routeOf, BINARY_HEADER, type HostPort, type HttpFront } from './http.js';
 export { startGrpcFront, loadInferenceService, loadTritonService, loadHealthService, loadProto, protoDir, PROTO_FILES, PROTO_LOADER_OPTIONS, type GrpcFront } from './grpc.js';
 export { ProtocolError, decodeInputs, floatToHalf, type ProtocolErrorKind, type RawInput } from './tensors.js';
 export { Balancer, BALANCE_POLICIES, type BalancePolicy, type BalancerOptions } from './balance.js';
 export { runLoad, summarizeLoad, loadSteps, formatLoadCsv, type LoadRecord, type LoadSummary, type LoadStep, type LoadOutcome, type LoadOptions } from './load.js';
 export { httpCall, fetchJson, listModels, modelMetadata, parseServerUrl, urlFor, keepAliveAgent, type RemoteModel, type HttpReply } from './client.js';
+export { AUTH_TOKEN_ENV, bearerMatches, checkAuthToken, isLoopbackHost } from './auth.js';
+export { ByteBudget } from './limits.js';
+export { runAttacks, overloadSweep, assertLoopback, ATTACK_NAMES, type AttackResult, type SweepPoint } from './stress.js';
+export { OffLoopJsonParser } from './json-parse.js';

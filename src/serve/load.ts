@@ -115,6 +115,8 @@ export interface LoadOptions {
   maxInFlight?: number;
   onProgress?: (done: number, total: number) => void;
   agent?: Agent;
+  /** Sent with every request of the default HTTP transport (e.g. `authorization`); a given `transport` has its own. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -208,7 +210,10 @@ function sleepUntil(t0: number, atMs: number): Promise<void> {
 export async function runLoad(options: LoadOptions): Promise<{ records: LoadRecord[]; summary: LoadSummary }> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxInFlight = options.maxInFlight ?? 2048;
-  const transport = options.transport ?? httpTransport(options.url, { jsonTensors: options.jsonTensors === true, maxSockets: Math.min(maxInFlight, 1024), ...(options.agent ? { agent: options.agent } : {}) });
+  const transport = options.transport ?? httpTransport(options.url, {
+    jsonTensors: options.jsonTensors === true, maxSockets: Math.min(maxInFlight, 1024),
+    ...(options.agent ? { agent: options.agent } : {}), ...(options.headers ? { headers: options.headers } : {}),
+  });
   const payloads = new PayloadSource(options.models, options.seed ?? 0, options.inputData);
   const trace = [...options.trace].sort((a, b) => a.arrivalMs - b.arrivalMs);
   const records: LoadRecord[] = [];

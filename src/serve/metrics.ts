@@ -3,7 +3,8 @@
  * histograms in seconds, so percentiles (p99) can be derived and aggregated across servers:
  *
  * - `abacus_requests_total{model,outcome}`: every inference request by outcome: ok, late, dropped (the
- *   abandon rule gave up on it), rejected (admission control), failed (its group failed), cancelled (the
+ *   abandon rule gave up on it), rejected (admission control), failed (its group failed, or its response
+ *   could not be encoded; ok and late are counted only once the response is encoded), cancelled (the
  *   client went away), invalid (bad request), unavailable (not accepting);
  * - `abacus_request_duration_seconds{model}`, `abacus_request_queue_seconds{model}`,
  *   `abacus_request_compute_seconds{model}`: server-side latency of completed requests: arrival to
@@ -16,6 +17,7 @@
  * - `abacus_host_restarts_total{model}`;
  * - `abacus_grpc_server_handled_total{grpc_method,grpc_code}`: every gRPC call by its final status,
  *   also calls that end before their handler runs (a deadline that expires while the request arrives);
+ * - `abacus_inflight_body_bytes`: bytes of request bodies held now (bounded; beyond, 503);
  * - `abacus_build_info{version,commit,node,onnxruntime}`: 1.
  *
  * The series of every served model (and of `_unknown`) and every outcome exist at 0 from the start, so
@@ -54,7 +56,7 @@ export class ServerMetrics {
   private readonly restarts: Counter<'model'>;
   private readonly grpcHandled: Counter<'grpc_method' | 'grpc_code'>;
 
-  constructor(status: () => OnlineStatus | null, series: MetricsSeries = { models: [] }) {
+  constructor(status: () => OnlineStatus | null, series: MetricsSeries = { models: [] }, inflightBodyBytes?: () => number) {
     const registers = [this.registry];
     this.requests = new Counter({ name: 'abacus_requests_total', help: 'Inference requests by model and outcome', labelNames: ['model', 'outcome'], registers });
     this.duration = new Histogram({ name: 'abacus_request_duration_seconds', help: 'Server-side latency of completed requests (arrival to finish)', labelNames: ['model'], buckets: LATENCY_BUCKETS_S, registers });
@@ -86,6 +88,14 @@ export class ServerMetrics {
         const s = status();
         if (!s) return;
         for (const [model, m] of Object.entries(s.perModel)) this.set({ model }, m.queued);
+      },
+    });
+    new Gauge({
+      name: 'abacus_inflight_body_bytes',
+      help: 'Bytes of request bodies held now (both protocols; bounded by --max-inflight-mb)',
+      registers,
+      collect() {
+        if (inflightBodyBytes) this.set(inflightBodyBytes());
       },
     });
     new Gauge({

@@ -18,6 +18,9 @@ import { ServerMetrics } from './metrics.js';
 import { InferenceCore, type ServedModel } from './service.js';
 import { startHttpFront, type HostPort, type HttpFront } from './http.js';
 import { GRPC_SERVED_METHODS, startGrpcFront, type GrpcFront } from './grpc.js';
+import { ByteBudget } from './limits.js';
+
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export const SERVER_NAME = 'abacus';
 export const SERVER_VERSION = '0.1.0';
@@ -45,6 +48,14 @@ export interface OnlineServerOptions {
   predictAdmission?: boolean;
   /** Largest request body / gRPC message (default 64 MiB). */
   maxBodyBytes?: number;
+  /** Bytes of request bodies held at once over both protocols; beyond, 503 / UNAVAILABLE (default 4 x maxBodyBytes). */
+  maxInflightBodyBytes?: number;
+  /** Open HTTP connections; beyond, 503 and closed (default 1024). */
+  maxConnections?: number;
+  /** Callers must send `authorization: Bearer <token>` on both protocols (health probes excepted). */
+  authToken?: string;
+  /** JSON request parts of at least this many bytes are parsed on a worker thread (default 1 MiB). */
+  offLoopJsonBytes?: number;
   maxBatch?: number;
   /** HTTP/REST address (port 0: any free port). */
   listen: HostPort;
@@ -104,10 +115,12 @@ export class OnlineServer {
         ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
         ...(options.predictAdmission !== undefined ? { predictAdmission: options.predictAdmission } : {}),
       });
+      const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+      const inflightBodies = new ByteBudget(options.maxInflightBodyBytes ?? 4 * maxBodyBytes);
       const metrics = new ServerMetrics(() => queue.status(), {
         models: options.models.map((m) => m.manifest.name),
         ...(options.grpc ? { grpcMethods: GRPC_SERVED_METHODS } : {}),
-      });
+      }, () => inflightBodies.usedBytes);
       const runner = new ExecutorRunner(executor, {
         restartDeadHosts: true,
         onRestart: (service, error) => {
@@ -147,8 +160,13 @@ export class OnlineServer {
       let http: HttpFront | null = null;
       let grpcFront: GrpcFront | null = null;
       try {
-        http = await startHttpFront(api, { ...options.listen, ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}) });
-        if (options.grpc) grpcFront = await startGrpcFront(api, options.grpc, options.maxBodyBytes);
+        const auth = options.authToken !== undefined ? { authToken: options.authToken } : {};
+        http = await startHttpFront(api, {
+          ...options.listen, maxBodyBytes, inflightBodies, ...auth,
+          ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+          ...(options.offLoopJsonBytes !== undefined ? { offLoopJsonBytes: options.offLoopJsonBytes } : {}),
+        });
+        if (options.grpc) grpcFront = await startGrpcFront(api, options.grpc, maxBodyBytes, inflightBodies, options.authToken);
       } catch (err) {
         queue.close();
         await http?.close(0);

@@ -39,6 +39,8 @@ export interface ModelMetadata {
     /** Name of each symbolic dim by input, e.g. {input: ['batch', null, null, null]}. */
     dims: Record<string, (string | null)[]>;
     operators: { index: number; name: string; kind: string; params: number; flops: number }[];
+    /** The largest batch and sequence length the model is served at (the manifest's `limits`). */
+    limits: { max_batch: number; max_seq: number | null };
     scale: string | null;
     dtype: string;
   };
@@ -91,6 +93,14 @@ export interface InferResult {
   timings: InferTimings;
 }
 
+/** What a front end tells the core about a request besides its content. */
+export interface FrontContext {
+  /** `performance.now()` when the request's headers were read: its arrival (parsing counts against its QoS). */
+  receivedAt?: number;
+  /** Called once the request is in the queue (or refused): the front end's slot from `admitBeforeBody` is free again. */
+  onSubmitted?: () => void;
+}
+
 export interface InferenceCoreOptions {
   /** Largest batch dim accepted (default 1024). */
   maxBatch?: number;
@@ -107,6 +117,8 @@ export class InferenceCore {
   private readonly maxBatch: number;
   private readonly gpu: boolean;
   private readonly stats = new Map<string, ModelStatisticsRecorder>();
+  /** Requests admitted by `admitBeforeBody` and not yet submitted (their bodies being read or parsed). */
+  private frontPending = 0;
 
   constructor(models: readonly ServedModel[], private readonly queue: OnlineQueue, private readonly metrics: ServerMetrics, options: InferenceCoreOptions = {}) {
     for (const m of models) {
@@ -152,6 +164,35 @@ export class InferenceCore {
     return [(this.stats.get(name) as ModelStatisticsRecorder).snapshot()];
   }
 
+  /** Count a request a front end refused before it reached the core, by its error: rejected, unavailable, else invalid. */
+  countRefused(model: string, err: unknown): void {
+    const kind = err instanceof ProtocolError ? err.kind : 'bad-request';
+    this.metrics.request(this.modelLabel(model), kind === 'rejected' ? 'rejected' : kind === 'unavailable' ? 'unavailable' : 'invalid');
+  }
+
+  /**
+   * Admission from a request's headers, before its body is read: unknown model (not-found), not
+   * accepting (unavailable), or a full queue or a predicted miss of `qosMs` (default: the model's QoS)
+   * with the work already queued (rejected) throw a ProtocolError, counted. Otherwise the request holds a
+   * front slot (it counts as queued) until the returned release is called (idempotent).
+   */
+  admitBeforeBody(name: string, version: string | undefined, qosMs: number | undefined): () => void {
+    const served = this.model(name, version);
+    const refused = this.queue.precheck(served.manifest.name, qosMs ?? served.qosMs, this.frontPending);
+    if (refused) {
+      const closed = refused.reason === 'closed';
+      this.metrics.request(served.manifest.name, closed ? 'unavailable' : 'rejected');
+      throw new ProtocolError(closed ? 'unavailable' : 'rejected', closed ? refused.detail : `rejected: ${refused.detail}`);
+    }
+    this.frontPending++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.frontPending--;
+    };
+  }
+
   metadata(name: string, version?: string): ModelMetadata {
     const { manifest, qosMs } = this.model(name, version);
     return {
@@ -165,6 +206,7 @@ export class InferenceCore {
         qos_ms: qosMs,
         dims: Object.fromEntries(manifest.inputs.map((t) => [t.name, t.shape.map((d) => (typeof d === 'string' ? d : null))])),
         operators: manifest.operators.map((o) => ({ index: o.index, name: o.name, kind: o.kind, params: o.params, flops: o.flops })),
+        limits: { max_batch: manifest.limits.maxBatch, max_seq: manifest.limits.maxSeq },
         scale: manifest.scale,
         dtype: manifest.dtype,
       },
@@ -177,16 +219,25 @@ export class InferenceCore {
    * that is not accepting or whose host failed (unavailable), and a client that went away (failed).
    */
   async infer(req: InferRequestIn, signal?: AbortSignal): Promise<InferResult> {
+    return this.inferEncoded(req, signal, (result) => result);
+  }
+
+  /**
+   * `infer`, with the response encoded by `encode` before the outcome is counted: a request counts as ok
+   * (or late) only once its response exists; an encoding that throws counts as failed (500). The
+   * model's statistics (Triton's) count it as a success or a failure the same way.
+   */
+  async inferEncoded<T>(req: InferRequestIn, signal: AbortSignal | undefined, encode: (result: InferResult) => T, front: FrontContext = {}): Promise<T> {
     const t0 = process.hrtime.bigint();
     try {
-      return await this.inferTimed(req, t0, signal);
+      return await this.inferTimed(req, t0, signal, encode, front);
     } catch (err) {
       this.stats.get(req.model)?.failed(nsSince(t0));
       throw err;
     }
   }
 
-  private async inferTimed(req: InferRequestIn, t0: bigint, signal?: AbortSignal): Promise<InferResult> {
+  private async inferTimed<T>(req: InferRequestIn, t0: bigint, signal: AbortSignal | undefined, encode: (result: InferResult) => T, front: FrontContext): Promise<T> {
     let served: ServedModel;
     let decoded: ReturnType<typeof decodeInputs>;
     let qosMs: number;
@@ -196,11 +247,17 @@ export class InferenceCore {
       qosMs = this.qosOf(req.parameters, served.qosMs);
       if (req.outputs) {
         const names = new Set(manifest.outputs.map((o) => o.name));
-        for (const o of req.outputs) if (!names.has(o.name)) throw new ProtocolError('bad-request', `model '${manifest.name}' has no output '${o.name}' (outputs: ${[...names].join(', ')})`);
+        const asked = new Set<string>();
+        for (const o of req.outputs) {
+          if (!names.has(o.name)) throw new ProtocolError('bad-request', `model '${manifest.name}' has no output '${o.name}' (outputs: ${[...names].join(', ')})`);
+          if (asked.has(o.name)) throw new ProtocolError('bad-request', `output '${o.name}' is asked for more than once`);
+          asked.add(o.name);
+        }
       }
       if (!Array.isArray(req.inputs) || req.inputs.length === 0) throw new ProtocolError('bad-request', "a request needs 'inputs'");
       decoded = decodeInputs(manifest, req.inputs, this.maxBatch);
     } catch (err) {
+      front.onSubmitted?.();
       this.metrics.request(this.modelLabel(req.model), 'invalid');
       throw err instanceof ProtocolError ? err : new ProtocolError('bad-request', errorMessage(err));
     }
@@ -208,26 +265,38 @@ export class InferenceCore {
     const inputNs = nsSince(t0);
     let outcome: OnlineOutcome;
     try {
-      outcome = await this.queue.submit({ model: manifest.name, batch: decoded.batch, seq: decoded.seq, qosMs, inputs: decoded.tensors, returnOutput: true, ...(signal ? { signal } : {}) });
+      const waitedMs = front.receivedAt !== undefined ? performance.now() - front.receivedAt : 0;
+      const submitted = this.queue.submit({ model: manifest.name, batch: decoded.batch, seq: decoded.seq, qosMs, inputs: decoded.tensors, returnOutput: true, waitedMs, ...(signal ? { signal } : {}) });
+      front.onSubmitted?.();
+      outcome = await submitted;
     } catch (err) {
+      front.onSubmitted?.();
       this.metrics.request(manifest.name, 'invalid');
       throw new ProtocolError('bad-request', errorMessage(err));
     }
     const t1 = process.hrtime.bigint();
-    const result = this.answer(req, manifest, qosMs, outcome);
-    const row = outcome.status === 'ok' || outcome.status === 'late' ? outcome.row : null;
-    if (row) {
-      const start = row.startMs ?? row.arrivalMs;
-      this.stats.get(manifest.name)?.completed({
-        batch: decoded.batch,
-        totalNs: nsSince(t0),
-        queueNs: (start - row.arrivalMs) * 1e6,
-        inputNs,
-        inferNs: ((row.finishMs ?? start) - start) * 1e6,
-        outputNs: nsSince(t1),
-      });
+    const answered = this.answer(req, manifest, qosMs, outcome);
+    let encoded: T;
+    try {
+      encoded = encode(answered.result);
+    } catch (err) {
+      this.metrics.request(manifest.name, 'failed');
+      throw new ProtocolError('failed', `encoding the response failed: ${errorMessage(err)}`);
     }
-    return result;
+    this.metrics.request(manifest.name, answered.result.timings.status);
+    this.metrics.completed(answered.row);
+    const row = answered.row;
+    const start = row.startMs ?? row.arrivalMs;
+    this.stats.get(manifest.name)?.completed({
+      batch: decoded.batch,
+      totalNs: nsSince(t0),
+      queueNs: (start - row.arrivalMs) * 1e6,
+      inputNs,
+      inferNs: ((row.finishMs ?? start) - start) * 1e6,
+      // the output's extraction and the response's encoding
+      outputNs: nsSince(t1),
+    });
+    return encoded;
   }
 
   private qosOf(parameters: Readonly<Record<string, unknown>>, fallbackMs: number): number {
@@ -238,7 +307,8 @@ export class InferenceCore {
     return n;
   }
 
-  private answer(req: InferRequestIn, manifest: Manifest, qosMs: number, outcome: OnlineOutcome): InferResult {
+  /** The result of a served query (not yet counted: the caller counts it once encoded), or the ProtocolError of any other outcome (counted). */
+  private answer(req: InferRequestIn, manifest: Manifest, qosMs: number, outcome: OnlineOutcome): { result: InferResult; row: QueryLogRow } {
     const count = (o: RequestOutcome): void => this.metrics.request(manifest.name, o);
     switch (outcome.status) {
       case 'rejected':
@@ -256,21 +326,23 @@ export class InferenceCore {
         throw new ProtocolError('unavailable', `the query failed: ${outcome.error}`);
       case 'ok':
       case 'late': {
-        count(outcome.status);
-        this.metrics.completed(outcome.row);
         const output = outcome.output;
-        if (!output) throw new ProtocolError('failed', 'the executor returned no output');
+        if (!output) {
+          count('failed');
+          throw new ProtocolError('failed', 'the executor returned no output');
+        }
         const data = output.data instanceof Float32Array ? output.data : Float32Array.from(output.data);
         const spec = manifest.outputs[0];
         const name = spec?.name ?? 'output';
         const wanted: RequestedOutput[] = req.outputs ?? [{ name }];
-        return {
+        const result: InferResult = {
           model: manifest.name,
           version: MODEL_VERSION,
           ...(req.id !== undefined ? { id: req.id } : {}),
           outputs: wanted.filter((o) => o.name === name).map((o) => ({ name, datatype: 'FP32' as const, shape: [...output.dims], data, binary: o.binary ?? req.binaryOutput === true })),
           timings: timingsOf(outcome.row, outcome.status, qosMs),
         };
+        return { result, row: outcome.row };
       }
     }
   }

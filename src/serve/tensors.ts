@@ -1,14 +1,15 @@
 /**
  * Tensors of the Open Inference Protocol (KServe v2): datatypes, row-major data given as JSON numbers
  * (flat or nested) or as raw little-endian bytes (the binary tensor data extension and gRPC's
- * `raw_input_contents`), checked against a model's manifest. Every problem is a `ProtocolError` that a
+ * `raw_input_contents`), checked against a model's manifest. Every element must be finite: NaN and
+ * Infinity are refused (400), so that outputs stay valid numbers (JSON cannot carry them). Every problem is a `ProtocolError` that a
  * front end turns into a status code.
  */
 import type { Manifest, ManifestTensor } from '../zoo/manifest.js';
 import type { QueryTensor } from '../controller/index.js';
 
 /** What went wrong with a request, as a front end reports it (HTTP status / gRPC code). */
-export type ProtocolErrorKind = 'bad-request' | 'not-found' | 'too-large' | 'rejected' | 'unavailable' | 'failed' | 'method';
+export type ProtocolErrorKind = 'bad-request' | 'not-found' | 'too-large' | 'rejected' | 'unavailable' | 'failed' | 'method' | 'unauthenticated';
 
 export class ProtocolError extends Error {
   constructor(readonly kind: ProtocolErrorKind, message: string) {
@@ -19,6 +20,7 @@ export class ProtocolError extends Error {
 
 export const HTTP_STATUS: Readonly<Record<ProtocolErrorKind, number>> = {
   'bad-request': 400,
+  unauthenticated: 401,
   'not-found': 404,
   method: 405,
   'too-large': 413,
@@ -28,6 +30,9 @@ export const HTTP_STATUS: Readonly<Record<ProtocolErrorKind, number>> = {
 };
 
 export type Datatype = 'FP32' | 'FP16';
+
+/** Most inputs, and most outputs, one request may list (a model has a few; a long list is an attack). */
+export const MAX_TENSORS_PER_REQUEST = 64;
 
 /** The protocol datatype of a manifest tensor. */
 export function datatypeOf(t: ManifestTensor): Datatype {
@@ -90,6 +95,24 @@ export function floatToHalf(value: number): number {
   return sign | half;
 }
 
+/** Index of the first NaN or infinite element (FP32 values, or FP16 bits), or -1. */
+export function firstNonFinite(data: Float32Array | Uint16Array): number {
+  if (data instanceof Float32Array) {
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i] as number)) return i;
+    return -1;
+  }
+  for (let i = 0; i < data.length; i++) if (((data[i] as number) & 0x7c00) === 0x7c00) return i;
+  return -1;
+}
+
+/** Flat numbers (already flattened) checked as `flattenNumbers` checks them: at most `expected`, all finite. */
+function checkedFlat(values: Float64Array, expected: number, where: string): Float64Array {
+  if (values.length > expected) throw new ProtocolError('bad-request', `${where}: 'data' holds more than the ${expected} values its shape needs`);
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new ProtocolError('bad-request', `${where}: element ${bad} is not a finite number (NaN and Infinity are refused)`);
+  return values;
+}
+
 /** Flatten JSON data (flat or nested to at most `maxDepth` levels) into at most `expected` numbers. */
 function flattenNumbers(data: unknown, expected: number, maxDepth: number, where: string): number[] {
   if (!Array.isArray(data)) throw new ProtocolError('bad-request', `${where}: 'data' must be an array of numbers`);
@@ -104,6 +127,7 @@ function flattenNumbers(data: unknown, expected: number, maxDepth: number, where
     }
     const item = top.items[top.index++];
     if (typeof item === 'number') {
+      if (!Number.isFinite(item)) throw new ProtocolError('bad-request', `${where}: element ${out.length} is not a finite number (NaN and Infinity are refused)`);
       if (out.length >= expected) throw new ProtocolError('bad-request', `${where}: 'data' holds more than the ${expected} values its shape needs`);
       out.push(item);
     } else if (Array.isArray(item)) {
@@ -124,7 +148,7 @@ function isShape(value: unknown): value is number[] {
  * Check a request's inputs against the model: every manifest input exactly once, the datatype, the rank
  * and fixed dims, one consistent value per symbolic dim (`batch`, `seq`; any other symbol, as a split
  * model's image height, must be its reference value), and the data size; decode the data. `maxBatch`
- * bounds the batch dim.
+ * (the server's) and the manifest's `limits` bound the batch dim and the sequence length.
  */
 export function decodeInputs(manifest: Manifest, inputs: readonly RawInput[], maxBatch: number): DecodedInputs {
   const byName = new Map<string, RawInput>();
@@ -166,6 +190,10 @@ export function decodeInputs(manifest: Manifest, inputs: readonly RawInput[], ma
     const count = input.shape.reduce((a, b) => a * b, 1);
     const batchNow = symbols.get('batch');
     if (batchNow !== undefined && batchNow > maxBatch) throw new ProtocolError('bad-request', `batch ${batchNow} is above this server's limit of ${maxBatch}`);
+    const limits = manifest.limits;
+    if (batchNow !== undefined && batchNow > limits.maxBatch) throw new ProtocolError('bad-request', `batch ${batchNow} is above model '${manifest.name}''s maximum batch of ${limits.maxBatch} (its manifest's limits.maxBatch)`);
+    const seqNow = symbols.get('seq');
+    if (seqNow !== undefined && limits.maxSeq !== null && seqNow > limits.maxSeq) throw new ProtocolError('bad-request', `sequence length ${seqNow} is above model '${manifest.name}''s maximum of ${limits.maxSeq} (its manifest's limits.maxSeq)`);
     if (!Number.isSafeInteger(count) || count > 1 << 28) throw new ProtocolError('too-large', `${where}: shape [${input.shape.join(', ')}] is too large`);
     let data: Float32Array | Uint16Array;
     if (input.bytes !== undefined) {
@@ -174,9 +202,12 @@ export function decodeInputs(manifest: Manifest, inputs: readonly RawInput[], ma
       const copy = new Uint8Array(want);
       copy.set(input.bytes);
       data = datatype === 'FP32' ? new Float32Array(copy.buffer) : new Uint16Array(copy.buffer);
+      const bad = firstNonFinite(data);
+      if (bad >= 0) throw new ProtocolError('bad-request', `${where}: element ${bad} is not a finite number (NaN and Infinity are refused)`);
     } else {
       if (input.json === undefined) throw new ProtocolError('bad-request', `${where}: no 'data' (and no binary data)`);
-      const values = flattenNumbers(input.json, count, input.shape.length, where);
+      // JSON parsed off the event loop comes already flattened (json-parse.ts)
+      const values = input.json instanceof Float64Array ? checkedFlat(input.json, count, where) : flattenNumbers(input.json, count, input.shape.length, where);
       if (values.length !== count) throw new ProtocolError('bad-request', `${where}: 'data' holds ${values.length} values, shape [${input.shape.join(', ')}] needs ${count}`);
       data = datatype === 'FP32' ? Float32Array.from(values) : Uint16Array.from(values, floatToHalf);
     }

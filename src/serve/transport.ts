@@ -8,7 +8,7 @@ import type { Agent } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { InputError, errorMessage } from '../common/errors.js';
 import { httpCall, keepAliveAgent, urlFor, type RemoteModel } from './client.js';
-import { BINARY_HEADER } from './http.js';
+import { BINARY_HEADER, QOS_HEADER } from './http.js';
 import { loadInferenceService, loadTritonService, parameterValue, type GrpcParameter } from './grpc.js';
 
 /** One request's input tensors, ready to send either way. */
@@ -38,15 +38,18 @@ export interface InferTransport {
 
 const numberOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** The Open Inference Protocol over HTTP/REST. */
-export function httpTransport(url: URL, options: { jsonTensors?: boolean; agent?: Agent; maxSockets?: number } = {}): InferTransport {
+/**
+ * The Open Inference Protocol over HTTP/REST. Every request carries `headers` (e.g. `authorization`) and
+ * its QoS also as header `abacus-qos-ms`, so that an abacus server decides admission before the body.
+ */
+export function httpTransport(url: URL, options: { jsonTensors?: boolean; agent?: Agent; maxSockets?: number; headers?: Readonly<Record<string, string>> } = {}): InferTransport {
   const agent = options.agent ?? keepAliveAgent(options.maxSockets ?? 1024);
   return {
     protocol: 'http',
     target: url.href,
     async infer(model, id, qosMs, payload, outputNames, timeoutMs) {
       const outputs = outputNames.map((name) => ({ name, parameters: { binary_data: true } }));
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      const headers: Record<string, string> = { ...options.headers, 'content-type': 'application/json', [QOS_HEADER]: String(qosMs) };
       let body: Buffer;
       if (options.jsonTensors) {
         const inputs = payload.tensors.map((t) => ({ name: t.name, shape: t.shape, datatype: t.datatype, data: t.values }));
@@ -88,12 +91,19 @@ export function httpTransport(url: URL, options: { jsonTensors?: boolean; agent?
   };
 }
 
+/** gRPC call metadata of HTTP-style headers (names lowercased), e.g. `authorization`. */
+export function grpcMetadata(headers: Readonly<Record<string, string>> = {}): grpc.Metadata {
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(headers)) md.set(k.toLowerCase(), v);
+  return md;
+}
+
 type Callback<T> = (err: grpc.ServiceError | null, value: T) => void;
-function call<T>(client: grpc.Client, method: string, request: unknown, deadlineMs: number): Promise<T> {
+function call<T>(client: grpc.Client, method: string, request: unknown, deadlineMs: number, metadata: grpc.Metadata = new grpc.Metadata()): Promise<T> {
   const fn = (client as unknown as Record<string, (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: Callback<T>) => void>)[method];
   if (!fn) return Promise.reject(new Error(`no gRPC method ${method}`));
   return new Promise((resolve, reject) => {
-    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, value: T) => (err ? reject(err) : resolve(value)));
+    fn.call(client, request, metadata, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, value: T) => (err ? reject(err) : resolve(value)));
   });
 }
 
@@ -106,8 +116,8 @@ export function parseGrpcTarget(text: string, what = '--url'): string {
 
 const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
-/** The Open Inference Protocol over gRPC (a client from KServe's proto). */
-export function grpcTransport(target: string): InferTransport & { client: grpc.Client } {
+/** The Open Inference Protocol over gRPC (a client from KServe's proto); `headers` go as every call's metadata. */
+export function grpcTransport(target: string, headers: Readonly<Record<string, string>> = {}): InferTransport & { client: grpc.Client } {
   const Service = loadInferenceService();
   const client = new Service(target, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES });
   return {
@@ -124,7 +134,7 @@ export function grpcTransport(target: string): InferTransport & { client: grpc.C
         raw_input_contents: payload.tensors.map((t) => t.bytes),
       };
       try {
-        const res = await call<{ parameters: Record<string, GrpcParameter> }>(client, 'ModelInfer', request, timeoutMs);
+        const res = await call<{ parameters: Record<string, GrpcParameter> }>(client, 'ModelInfer', request, timeoutMs, grpcMetadata(headers));
         const p = res.parameters ?? {};
         const total = p.total_ms ? parameterValue(p.total_ms) : undefined;
         const queue = p.queue_ms ? parameterValue(p.queue_ms) : undefined;
@@ -142,10 +152,10 @@ export function grpcTransport(target: string): InferTransport & { client: grpc.C
 }
 
 /** The served models' names over gRPC (Triton's RepositoryIndex). */
-export async function grpcListModels(target: string, timeoutMs = 10_000): Promise<string[]> {
+export async function grpcListModels(target: string, timeoutMs = 10_000, headers: Readonly<Record<string, string>> = {}): Promise<string[]> {
   const client = new (loadTritonService())(target, grpc.credentials.createInsecure());
   try {
-    const r = await call<{ models: { name: string }[] }>(client, 'RepositoryIndex', {}, timeoutMs);
+    const r = await call<{ models: { name: string }[] }>(client, 'RepositoryIndex', {}, timeoutMs, grpcMetadata(headers));
     return [...new Set((r.models ?? []).map((m) => m.name))];
   } finally {
     client.close();
@@ -153,8 +163,8 @@ export async function grpcListModels(target: string, timeoutMs = 10_000): Promis
 }
 
 /** A model's metadata over gRPC (ModelMetadata; abacus's fields from its `properties`). */
-export async function grpcModelMetadata(client: grpc.Client, name: string, position: number, timeoutMs = 10_000): Promise<RemoteModel> {
-  const m = await call<{ inputs: { name: string; datatype: string; shape: number[] }[]; outputs: { name: string; datatype: string; shape: number[] }[]; properties?: Record<string, string> }>(client, 'ModelMetadata', { name }, timeoutMs);
+export async function grpcModelMetadata(client: grpc.Client, name: string, position: number, timeoutMs = 10_000, headers: Readonly<Record<string, string>> = {}): Promise<RemoteModel> {
+  const m = await call<{ inputs: { name: string; datatype: string; shape: number[] }[]; outputs: { name: string; datatype: string; shape: number[] }[]; properties?: Record<string, string> }>(client, 'ModelMetadata', { name }, timeoutMs, grpcMetadata(headers));
   const props = m.properties ?? {};
   let dims: Record<string, unknown> = {};
   try {

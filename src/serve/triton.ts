@@ -145,7 +145,8 @@ export interface ModelConfig {
 
 /**
  * The Triton configuration of a served model. When every input's first dim is the symbolic `batch`,
- * the model batches: `max_batch_size` is the server's largest batch and `dims` leave the batch dim out
+ * the model batches: `max_batch_size` is the largest batch accepted (the server's `maxBatch` or the
+ * manifest's `limits.maxBatch`, whichever is smaller) and `dims` leave the batch dim out
  * (Triton's convention); otherwise `max_batch_size` is 0 and `dims` are the full shapes. Symbolic dims
  * are -1.
  */
@@ -157,7 +158,7 @@ export function modelConfigOf(manifest: Manifest, maxBatch: number, gpu: boolean
     platform: 'onnxruntime_onnx',
     backend: 'onnxruntime',
     version_policy: { latest: { num_versions: 1 } },
-    max_batch_size: batching ? maxBatch : 0,
+    max_batch_size: batching ? Math.min(maxBatch, manifest.limits.maxBatch) : 0,
     input: manifest.inputs.map((t) => ({ name: t.name, data_type: `TYPE_${datatypeOf(t)}`, format: 'FORMAT_NONE' as const, dims: dims(protocolShape(t, manifest.reference)) })),
     output: manifest.outputs.map((t) => ({ name: t.name, data_type: 'TYPE_FP32', dims: dims(protocolShape(t, manifest.reference)) })),
     instance_group: [{ name: manifest.name, kind: gpu ? 'KIND_GPU' : 'KIND_CPU', count: 1 }],
@@ -166,6 +167,7 @@ export function modelConfigOf(manifest: Manifest, maxBatch: number, gpu: boolean
       abacus_id: { string_value: String(manifest.id) },
       abacus_qos_ms: { string_value: String(qosMs) },
       abacus_operators: { string_value: String(manifest.operators.length) },
+      ...(manifest.limits.maxSeq !== null ? { abacus_max_seq: { string_value: String(manifest.limits.maxSeq) } } : {}),
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
- * The model manifest (`<models-dir>/<name>/manifest.json`, format `abacus.manifest` v1): what a model
- * is, where its ONNX file and weights are, and its operators (the paper's unit of scheduling) with their
- * boundary tensors, parameters and FLOPs. Written by `abacus zoo build` and `abacus split`, read by every
+ * The model manifest (`<models-dir>/<name>/manifest.json`, format `abacus.manifest` v2): what a model
+ * is, where its ONNX file and weights are, its operators (the paper's unit of scheduling) with their
+ * boundary tensors, parameters and FLOPs, and the largest batch and sequence length it may be run at
+ * (`limits`; v2). A v1 manifest is still read: its limits are the defaults below. Written by `abacus zoo build` and `abacus split`, read by every
  * later stage. docs/ARCHITECTURE.md documents it.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,7 +12,20 @@ import type { Provenance } from '../common/provenance.js';
 import type { Dim, ElementType } from '../onnx/index.js';
 
 export const MANIFEST_FORMAT = 'abacus.manifest';
-export const MANIFEST_VERSION = 1;
+/** The version written; every version in `MANIFEST_VERSIONS_READ` is read. */
+export const MANIFEST_VERSION = 2;
+export const MANIFEST_VERSIONS_READ: readonly number[] = [1, 2];
+
+/** Limits of a manifest that states none (v1): the paper's largest batch (32) twice, and BERT-base's 512 positions. */
+export const DEFAULT_MAX_BATCH = 64;
+export const DEFAULT_MAX_SEQ = 512;
+
+/** The largest request a model may be run at; a server answers 400 beyond (the work of a query is bounded). */
+export interface ManifestLimits {
+  maxBatch: number;
+  /** Largest sequence length; null for a model without one. */
+  maxSeq: number | null;
+}
 
 export interface ManifestTensor {
   name: string;
@@ -40,7 +54,8 @@ export interface ManifestOperator {
 
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;
-  version: typeof MANIFEST_VERSION;
+  /** 2 when written; a v1 manifest read from disk keeps its 1 (and gets default `limits`). */
+  version: 1 | 2;
   name: string;
   id: number;
   source: 'zoo' | 'split';
@@ -54,6 +69,8 @@ export interface Manifest {
   /** Values of the symbolic dims at which FLOPs are counted (and the defaults for a probe run). */
   reference: Record<string, number>;
   operators: ManifestOperator[];
+  /** Always present once read (derived for v1 manifests). */
+  limits: ManifestLimits;
   provenance: Provenance;
 }
 
@@ -81,7 +98,7 @@ export function validateManifest(value: unknown, path: string): Manifest {
   if (typeof value !== 'object' || value === null) bad('not a manifest object');
   const m = value as Partial<Manifest>;
   if (m.format !== MANIFEST_FORMAT) bad(`format is '${String(m.format)}', expected '${MANIFEST_FORMAT}'`);
-  if (m.version !== MANIFEST_VERSION) bad(`manifest version ${String(m.version)} is not supported (this abacus reads version ${MANIFEST_VERSION})`);
+  if (!MANIFEST_VERSIONS_READ.includes(m.version as number)) bad(`manifest version ${String(m.version)} is not supported (this abacus reads versions ${MANIFEST_VERSIONS_READ.join(', ')})`);
   if (typeof m.name !== 'string' || !m.name) bad('no model name');
   if (typeof m.id !== 'number' || !Number.isInteger(m.id) || m.id < 0) bad('no model id');
   if (!m.model || typeof m.model.file !== 'string') bad('no model file');
@@ -94,7 +111,18 @@ export function validateManifest(value: unknown, path: string): Manifest {
     if (i > 0 && op.input !== ops[i - 1]?.output) bad(`operator ${i} reads '${op.input}' but operator ${i - 1} writes '${ops[i - 1]?.output}'`);
     if (!Array.isArray(op.nodes) || op.nodes.length !== 2 || op.nodes[0] >= op.nodes[1]) bad(`operator ${i} has a bad node range`);
   });
+  const hasSeq = (m.inputs as ManifestTensor[]).some((t) => Array.isArray(t.shape) && t.shape.includes('seq'));
+  if (m.version === 1) return { ...(m as Manifest), limits: defaultLimits(hasSeq) };
+  const limits = m.limits as Partial<ManifestLimits> | undefined;
+  const positive = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+  if (!limits || !positive(limits.maxBatch)) bad('limits.maxBatch must be an integer >= 1 (version 2 manifests state their largest batch)');
+  if (hasSeq ? !positive(limits?.maxSeq) : limits?.maxSeq !== null) bad(hasSeq ? 'limits.maxSeq must be an integer >= 1 (the model takes a sequence length)' : 'limits.maxSeq must be null (the model takes no sequence length)');
   return m as Manifest;
+}
+
+/** The limits of a model that states none. */
+export function defaultLimits(hasSeq: boolean): ManifestLimits {
+  return { maxBatch: DEFAULT_MAX_BATCH, maxSeq: hasSeq ? DEFAULT_MAX_SEQ : null };
 }
 
 export function activationInput(m: Manifest): ManifestTensor {

@@ -12,7 +12,7 @@ import { declaredTypes, discoverTypes, initializerMap, nodeFlops, randomTensor, 
 import { writeJsonAtomic } from '../common/fsutil.js';
 import { Rng } from '../common/rng.js';
 import type { Provenance } from '../common/provenance.js';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, concreteDims, type Manifest, type ManifestOperator, type ManifestTensor } from './manifest.js';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, concreteDims, defaultLimits, type Manifest, type ManifestOperator, type ManifestTensor } from './manifest.js';
 
 export const MODEL_FILE = 'model.onnx';
 export const DATA_FILE = 'model.onnx.data';
@@ -121,6 +121,7 @@ export async function finishModelFolder(staging: string, spec: ModelFolderSpec):
     outputs: spec.outputs,
     reference: spec.reference,
     operators,
+    limits: defaultLimits(spec.inputs.some((i) => i.shape.includes('seq'))),
     provenance: spec.provenance,
   };
   writeJsonAtomic(join(staging, 'manifest.json'), manifest);

@@ -34,7 +34,7 @@ test('a full queue answers 429 at once and every request is accounted for', asyn
 test('a request predicted to miss its QoS is answered 429 at once; with room it is served', async () => {
   const zoo = await tinyZoo();
   const slow: LatencyModel = { predictMs: (groups: readonly (readonly GroupMember[])[]) => Float64Array.from(groups, () => 5_000) };
-  const server = await startTestServer({ policy: 'fcfs', latencyModel: slow, grpc: { host: '127.0.0.1', port: 0 } });
+  const server = await startTestServer({ policy: 'fcfs', latencyModel: slow, qos: 1000, grpc: { host: '127.0.0.1', port: 0 } });
   const url = baseUrl(server);
   const client = new (loadInferenceService())(`127.0.0.1:${server.grpcAddress!.port}`, grpc.credentials.createInsecure());
   try {
@@ -42,12 +42,21 @@ test('a request predicted to miss its QoS is answered 429 at once; with room it 
     const t0 = performance.now();
     const r = await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs, { qos_ms: 100 }));
     assert.equal(r.status, 429);
-    assert.match(String(r.json.error), /predicted to finish in 5000.0 ms, beyond its QoS of 100 ms/);
+    // the prediction counts the time the request already spent being read and parsed
+    assert.match(String(r.json.error), /predicted to finish in 50\d\d\.\d ms, beyond its QoS of 100 ms/);
     assert.ok(performance.now() - t0 < 2000, 'answered at once');
-    const served = await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs, { qos_ms: 60_000 }));
+    // a QoS above the model's default, in the body only: admission before the body uses the default (1000 ms) and refuses it
+    const early = await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs, { qos_ms: 60_000 }));
+    assert.equal(early.status, 429);
+    assert.match(String(early.json.error), /predicted to finish in at least 5000\.0 ms, beyond its QoS of 1000 ms \(decided before reading the body\)/);
+    // with the header too, it is admitted and served
+    const served = await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs, { qos_ms: 60_000 }), { 'abacus-qos-ms': '60000' });
     assert.equal(served.status, 200);
-    const bad = await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs, { qos_ms: -5 }));
+    const bad = await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs, { qos_ms: -5 }), { 'abacus-qos-ms': '60000' });
     assert.equal(bad.status, 400);
+    const badHeader = await postJson(`${url}/v2/models/resnet50/infer`, inferBody(inputs), { 'abacus-qos-ms': 'soon' });
+    assert.equal(badHeader.status, 400);
+    assert.match(String(badHeader.json.error), /header abacus-qos-ms must be a positive number of ms/);
     // over gRPC the same rejection is RESOURCE_EXHAUSTED
     const code = await new Promise<number>((resolve) => {
       const call = (client as unknown as Record<string, (req: unknown, cb: (err: grpc.ServiceError | null) => void) => void>).ModelInfer!;

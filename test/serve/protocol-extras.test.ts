@@ -58,14 +58,16 @@ test('Triton ModelConfig (gRPC, Triton proto) and GET /config agree and describe
     assert.equal(c.name, 'resnet50');
     assert.equal(c.platform, 'onnxruntime_onnx');
     assert.equal(c.backend, 'onnxruntime');
-    assert.equal(c.max_batch_size, 1024, 'the batch dim is symbolic: the model batches up to the server limit');
+    // the server's limit is 1024; the manifest's limits.maxBatch (64 by default) is smaller and wins
+    assert.equal(manifest.limits.maxBatch < 1024, true);
+    assert.equal(c.max_batch_size, manifest.limits.maxBatch, 'the batch dim is symbolic: the model batches up to the smaller of the server limit and its manifest limit');
     assert.equal(c.input[0]!.name, manifest.inputs[0]!.name);
     assert.equal(c.input[0]!.data_type, 'TYPE_FP32');
     assert.deepEqual(c.input[0]!.dims, manifest.inputs[0]!.shape.slice(1).map((d) => (typeof d === 'number' ? d : -1)), 'dims leave the batch dim out');
     assert.equal(c.output[0]!.name, manifest.outputs[0]!.name);
     const rest = await getJson(`${url}/v2/models/resnet50/config`);
     assert.equal(rest.status, 200);
-    assert.equal(rest.json.max_batch_size, 1024);
+    assert.equal(rest.json.max_batch_size, manifest.limits.maxBatch);
     const pick = (t: { name: string; data_type: string; dims: number[] }): unknown => ({ name: t.name, data_type: t.data_type, dims: t.dims });
     assert.deepEqual((rest.json.input as typeof c.input).map(pick), c.input.map(pick), 'REST and gRPC give the same inputs');
     assert.deepEqual((rest.json.output as typeof c.output).map(pick), c.output.map(pick));
@@ -128,6 +130,7 @@ test('KServe client: metadata properties, extensions with model_repository, Repo
     assert.equal(meta.properties.abacus_id, String(zoo.models[0]!.manifest.id));
     assert.equal(meta.properties.operators, String(zoo.models[0]!.manifest.operators.length));
     assert.equal(meta.properties.qos_ms, '5000');
+    assert.equal(meta.properties.max_batch, String(zoo.models[0]!.manifest.limits.maxBatch), 'the manifest limits go out as properties too');
     // a Triton client reads the same response (the properties are a field it skips)
     const tmeta = await rpc<{ name: string; inputs: unknown[] }>(triton, 'ModelMetadata', { name: 'resnet50' });
     assert.equal(tmeta.name, 'resnet50');
