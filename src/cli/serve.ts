@@ -52,7 +52,9 @@ export function summaryTable(summaries: readonly SummaryRow[]): string {
 async function findPredictorIn(roots: readonly string[], services: readonly ServiceSpec[], explicit: string | undefined, run: { scale: string; ep: string; modelsDir: string; batchSizes: readonly number[]; seqLens: readonly number[] }, manifests: readonly Manifest[], reject?: (predictor: Predictor, dir: string) => string | null): Promise<{ predictor: Predictor; dir: string }> {
   const ids = services.map((s) => s.modelId);
   const names = services.map((s) => s.name);
-  if (explicit) return findPredictor(roots[0] ?? '.', ids, names, explicit, manifests);
+  // an explicit bundle is not matched on FLOPs here: serve's range check that follows refuses another build of a
+  // model with the full reason, and --allow-extrapolation is the user's way past it
+  if (explicit) return findPredictor(roots[0] ?? '.', ids, names, explicit);
   const reasons: string[] = [];
   for (const root of roots) {
     try {
