@@ -26,7 +26,7 @@ import type { InputTensor, SegmentGraphInfo, ServiceConfig } from './types.js';
 export const OPTIMIZED_SEGMENT_LEVEL: ServiceConfig['graphOptimizationLevel'] = 'disabled';
 
 /**
- * onnxruntime-node 1.30 fills a preallocated CPU output and also returns it again in a freshly allocated
+ * onnxruntime-node (1.30, and 1.29 as pinned now) fills a preallocated CPU output and also returns it again in a freshly allocated
  * buffer. Left to the garbage collector, those activation-sized buffers (one per boundary per run) drove
  * V8 into a full collection about every query of a per-operator chain: 11 chains of resnet50 at batch 4
  * ran 70 collections, 49 of them full or incremental marking, and the chain took 1.47x one session;
