@@ -11,6 +11,8 @@
 #                enable_cuda_graph=1 is not among them: it crashed the provider (2026-12-03) and abacus refuses it
 #   webgpu       the webgpu check of the pinned ORT: resnet50 + vgg16 at batch 8 (compare data/h200-webgpu/bench/2026-12-01)
 #   profile-pairs | profile-triplet | profile-quad   profiles on cuda (SAMPLES, REPS as in pipeline.sh; resumable)
+# With ABACUS_CUDA_DEVICE_ACTIVATIONS=1 exported, activations stay in CUDA memory between segments (the options
+# shim, scripts/gpu/README.md) and the profiles go to <state-dir>/profile/<name>-device, apart from host-memory ones.
 # Every step writes under <state-dir> and skips what is already there. A step is skipped when fewer than its
 # estimated seconds remain before $DEADLINE (epoch seconds; unset: no limit), so a device call ends in time.
 set -euo pipefail
@@ -20,6 +22,7 @@ cli() { node dist/cli.js "$@"; }
 models="$state/models"
 all7="resnet50 resnet101 resnet152 inception_v3 vgg16 vgg19 bert"
 four="resnet101 resnet152 vgg19 bert"
+sfx=""; [ "${ABACUS_CUDA_DEVICE_ACTIVATIONS:-0}" = 1 ] && sfx=-device
 left() { if [ -n "${DEADLINE:-}" ]; then echo $(( DEADLINE - $(date +%s) )); else echo 999999; fi; }
 fits() { local need=$1 what=$2; if [ "$(left)" -lt "$need" ]; then echo "cuda-pipeline: skipping $what ($(left) s left, needs about $need)" >&2; return 1; fi; }
 stamp() { echo "cuda-pipeline: $1 $(date -u +%H:%M:%S) ($(left) s left)" >&2; }
@@ -56,13 +59,13 @@ for step in "$@"; do
         --models-dir "$models" --out "$f" > "$state/bench/webgpu-b8.txt"; } || true ;;
     profile-pairs)
       cli profile --model-num 2 --models $four --ep cuda --samples ${SAMPLES:-12} --reps ${REPS:-15} \
-        --models-dir "$models" --out "$state/profile/2in4" --json > "$state/profile-2in4.last.json" ;;
+        --models-dir "$models" --out "$state/profile/2in4$sfx" --json > "$state/profile-2in4$sfx.last.json" ;;
     profile-triplet)
       cli profile --model-num 3 --comb resnet101 resnet152 vgg19 --ep cuda --samples ${SAMPLES:-4} --reps ${REPS:-15} \
-        --models-dir "$models" --out "$state/profile/3in4" --json > "$state/profile-3in4.last.json" ;;
+        --models-dir "$models" --out "$state/profile/3in4$sfx" --json > "$state/profile-3in4$sfx.last.json" ;;
     profile-quad)
       cli profile --model-num 4 --comb $four --ep cuda --samples ${SAMPLES:-2} --reps ${REPS:-15} \
-        --models-dir "$models" --out "$state/profile/4in4" --json > "$state/profile-4in4.last.json" ;;
+        --models-dir "$models" --out "$state/profile/4in4$sfx" --json > "$state/profile-4in4$sfx.last.json" ;;
     *)
       echo "cuda-pipeline.sh: unknown step '$step'" >&2; exit 2 ;;
   esac
