@@ -12,7 +12,7 @@ import { InputError } from '../common/errors.js';
 import { DurableAppender, writeJsonAtomic } from '../common/fsutil.js';
 import { collectProvenance, type Provenance } from '../common/provenance.js';
 import { summarize, median, medianCiHalfWidthSorted, sortedCopy } from '../common/stats.js';
-import { Executor, defaultPlan, type ExecutionProviderName, type SegmentRun } from '../executor/index.js';
+import { Executor, defaultPlan, keepsActivationsOnDevice, type ExecutionProviderName, type SegmentRun } from '../executor/index.js';
 import { hasSeqInput, operatorWork, type Manifest } from '../zoo/manifest.js';
 import { PROFILE_FORMAT, PROFILE_VERSION, PROFILE_VERSIONS, csvHeader, csvRow, prepareCsvForAppend, type GroupStats } from './format.js';
 import { SAMPLING_RULE, countGroups, combinationName, drawProfile, groupsPerCombination, type GroupCounts, type ProfileModel, type ProfileGroup } from './sampling.js';
@@ -38,9 +38,19 @@ export interface ProfileSettings {
   stablePct?: number;
   /** With stablePct: at most this many timed runs per group. */
   maxReps?: number;
+  /**
+   * cuda only: where activations live between segments ('device' with the options shim's device activations,
+   * else 'host'). It changes what a segment costs, so a profile resumes only in the same mode.
+   */
+  activations?: 'device' | 'host';
 }
 
-export interface ProfileRunOptions extends Omit<ProfileSettings, 'plan' | 'samplingRule' | 'stablePct' | 'maxReps'> {
+/** The `activations` setting of a profile on `ep` (recorded for cuda, whose mode is a choice; absent otherwise). */
+export function activationsSetting(ep: ExecutionProviderName): Pick<ProfileSettings, 'activations'> {
+  return ep === 'cuda' ? { activations: keepsActivationsOnDevice(ep) ? 'device' : 'host' } : {};
+}
+
+export interface ProfileRunOptions extends Omit<ProfileSettings, 'plan' | 'samplingRule' | 'stablePct' | 'maxReps' | 'activations'> {
   stablePct?: number | undefined;
   maxReps?: number | undefined;
   out: string;
@@ -129,7 +139,7 @@ export async function runProfile(opts: ProfileRunOptions): Promise<ProfileRunRes
     throw new InputError('--max-reps caps the adaptive repetitions of --stable-pct; give --stable-pct too');
   }
   // adaptive settings enter the settings only when asked, so that fixed-reps profiles resume as before
-  const settings: ProfileSettings = { ...chosen, plan: defaultPlan(opts.ep), samplingRule: SAMPLING_RULE, ...(stability ?? {}) };
+  const settings: ProfileSettings = { ...chosen, plan: defaultPlan(opts.ep), samplingRule: SAMPLING_RULE, ...(stability ?? {}), ...activationsSetting(opts.ep) };
   const metaPath = join(opts.out, 'profile.json');
   let version = PROFILE_VERSION;
   if (existsSync(metaPath)) {
