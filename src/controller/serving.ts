@@ -421,7 +421,15 @@ class ServingRun {
       group.segments.forEach((s, i) => {
         const q = group.queries[i] as QueryState;
         const final = s.end >= q.opCount;
-        members.push({ id: q.trace.id, model: q.trace.model, start: s.start, end: s.end, final });
+        const ownMs = memberMs.get(q.trace.id);
+        members.push({
+          id: q.trace.id,
+          model: q.trace.model,
+          start: s.start,
+          end: s.end,
+          final,
+          ...(ownMs !== undefined ? { ms: round3(ownMs), barrierWaitMs: round3(Math.max(0, groupMs - ownMs)) } : {}),
+        });
         if (q.phase !== 'waiting' && q.phase !== 'running') return; // dropped while its segment ran
         q.segmentInFlight = false;
         if (failed) {

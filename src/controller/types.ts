@@ -42,7 +42,7 @@ export interface GroupOutcome {
    * times and groupMs count from the start signal. Absent: 0 (a runner that starts at once).
    */
   startLeadMs?: number;
-  /** `output`: the final output of a member that asked for it (`returnOutput`). */
+  /** `ms`: from the start signal to the member's finish; `output`: the final output of a member that asked for it (`returnOutput`). */
   members: { queryId: string; ms: number; output?: QueryTensor }[];
 }
 
@@ -141,7 +141,11 @@ export interface GroupLogRow {
   groupMs: number;
   predictedMs: number | null;
   status: 'ok' | 'failed';
-  members: { id: string; model: string; start: number; end: number; final: boolean }[];
+  /**
+   * `ms`: from the start signal to the member's finish; `barrierWaitMs`: how long it then waited at the barrier
+   * for the group's last member (groupMs - ms). Absent for a failed group.
+   */
+  members: { id: string; model: string; start: number; end: number; final: boolean; ms?: number; barrierWaitMs?: number }[];
   searchSteps: number;
   /** Controller time spent deciding this group (µs). */
   decisionUs: number;
