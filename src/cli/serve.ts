@@ -93,6 +93,7 @@ export function serveCommand(): Command {
     .option('--ways <n>', 'split points priced per predictor call in the abacus search', parseIntOption('--ways', 1), 2)
     .option('--thld <ms>', 'slack below which the search accepts a split', parseNumberOption('--thld', 0), 5)
     .option('--abandon', 'drop queries predicted to miss their QoS (same rule in every policy)')
+    .option('--calibrate', "scale the predictor by this run's measured/predicted group latency (for a machine slower or faster than the one profiled)")
     .option('--predictor <dir>', 'predictor bundle (default: the first under --predictors-root that fits the combination)')
     .option('--predictors-root <dirs...>', 'where to look for a bundle, in order', [join('runs', 'predictor'), join('data', 'predictor')])
     .option('--ep <ep>', 'execution provider: cpu, webgpu or cuda', 'cpu')
@@ -165,7 +166,7 @@ export function serveCommand(): Command {
           });
           return;
         }
-        const base = { models, policies: opts.policy, latencyModel, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true, ep, intraOpThreads: threads, seed: opts.seed, simulate: opts.simulate === true };
+        const base = { models, policies: opts.policy, latencyModel, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true, calibrate: opts.calibrate === true, ep, intraOpThreads: threads, seed: opts.seed, simulate: opts.simulate === true };
         const loadSpec = { services, queries: opts.queries, arrivals: opts.arrivals, seed: opts.seed, qos, batchSizes: opts.batchSizes, seqLens: opts.seqLens };
         if (opts.findPeak) {
           const [lo, hi] = opts.peakRange;

@@ -13,6 +13,7 @@ export {
 export { searchSplit, largestFittingPrefix, type SplitSearchInput, type SplitSearchResult } from './search.js';
 export { predictedToMiss } from './policies.js';
 export { runServing, type ServingOptions } from './serving.js';
+export { CalibratedLatencyModel } from './calibration.js';
 export {
   OnlineQueue, LatencyCalibration,
   type OnlineService, type OnlineSubmission, type OnlineOutcome, type OnlineQueueOptions, type OnlineStatus, type OnlineModelStatus, type RejectReason,

@@ -17,6 +17,7 @@ import { OnlineQueue, type OnlineEntry, type OnlineRunView } from './online.js';
 import { decideConcurrent, decideSerialized, planStillValid, type DecisionContext, type GroupPlan } from './policies.js';
 import { summarizeRun } from './runlog.js';
 import { removeFromPool, type QueryState, type ServicePool } from './state.js';
+import { CalibratedLatencyModel } from './calibration.js';
 import { POLICY_NAMES, type Clock, type GroupLogRow, type GroupOutcome, type GroupRunner, type LatencyModel, type PolicyName, type QueryLogRow, type QueryStatus, type QueryTensor, type RunLogSink, type RunSummary, type SegmentRun, type TraceQuery } from './types.js';
 
 export interface ServingOptions {
@@ -41,11 +42,19 @@ export interface ServingOptions {
    * ends once the queue is closed (or `signal` aborts, which closes it) and every accepted query is done.
    */
   online?: OnlineQueue;
+  /**
+   * Scale the latency model's predictions by the measured/predicted ratio of this run's finished groups
+   * (src/controller/calibration.ts). Default false: the model as trained. (Not yet equivalent between online
+   * submissions and a trace: an online run with it can decide differently from the same trace offline.)
+   */
+  calibrate?: boolean;
 }
 
 interface InflightGroup {
   index: number;
   launchMs: number;
+  /** The calibration factor the group was planned with (1 without calibration). */
+  calibrationFactor: number;
   predictedEndMs: number | null;
   segments: SegmentRun[];
   queries: QueryState[];
@@ -139,6 +148,9 @@ class ServingRun {
    */
   private startLeadMs = 0;
   private stopping = false;
+  /** The latency model decisions use: the trained one, calibrated at run time unless asked not to. */
+  private readonly model: LatencyModel | undefined;
+  private readonly calibrated: CalibratedLatencyModel | null;
 
   constructor(
     private readonly options: ServingOptions,
@@ -147,6 +159,8 @@ class ServingRun {
     private readonly abandon: boolean,
   ) {
     this.clock = options.clock ?? new MonotonicClock();
+    this.calibrated = options.latencyModel && options.calibrate === true ? new CalibratedLatencyModel(options.latencyModel) : null;
+    this.model = this.calibrated ?? options.latencyModel;
     this.trace = [...options.trace].map((q, i) => ({ q, i })).sort((a, b) => a.q.arrivalMs - b.q.arrivalMs || a.i - b.i).map((x) => x.q);
     for (const q of this.trace) this.addPool(q.model, q.modelId, `query ${q.id}`);
     for (const s of options.online?.serviceList ?? []) this.addPool(s.name, s.modelId, 'online service');
@@ -225,7 +239,8 @@ class ServingRun {
     const online = this.options.online;
     if (online) {
       for (const entry of online.take()) {
-        entry.state = this.issue(entry.query, entry.soloMs);
+        // the queue priced it with the trained model: the decisions here use the calibrated one
+        entry.state = this.issue(entry.query, this.calibrated && Number.isFinite(entry.soloMs) ? entry.soloMs * this.calibrated.factor : entry.soloMs);
         any = true;
       }
       for (const entry of online.cancelledIssued()) {
@@ -238,6 +253,18 @@ class ServingRun {
       }
     }
     if (any) this.version++;
+  }
+
+  /** The calibration factor stepped: every plan and every query's cached solo price is re-made with the new one. */
+  private forgetPrices(): void {
+    for (const pool of this.poolList) {
+      for (const q of pool.waiting) {
+        if (q.progress === 0) q.wholeSoloMs = Number.NaN;
+        delete q.remainderSoloMs;
+        delete q.remainderPricedAt;
+      }
+    }
+    this.version++;
   }
 
   private issue(q: TraceQuery, wholeSoloMs: number): QueryState {
@@ -332,7 +359,7 @@ class ServingRun {
       nowMs: this.now(),
       inflightRemainingMs: inflightRemainingMs + this.startLeadMs,
       pools: this.poolList,
-      model: this.options.latencyModel,
+      model: this.model,
       abandon: this.abandon,
       ways: this.ways,
       thldMs: this.thldMs,
@@ -374,6 +401,7 @@ class ServingRun {
     const group: InflightGroup = {
       index: this.groupIndex++,
       launchMs,
+      calibrationFactor: this.calibrated?.factor ?? 1,
       predictedEndMs: plan.predictedMs === null || !Number.isFinite(plan.predictedMs) ? null : launchMs + this.startLeadMs + plan.predictedMs,
       segments,
       queries,
@@ -409,6 +437,10 @@ class ServingRun {
       // members start at the runner's start signal, `leadMs` after the launch; their times count from there
       const leadMs = failed ? 0 : Math.max(0, event.outcome.startLeadMs ?? 0);
       if (!failed && event.outcome.startLeadMs !== undefined) this.startLeadMs = leadMs;
+      if (!failed && this.calibrated && group.plan.predictedMs !== null && Number.isFinite(group.plan.predictedMs)) {
+        // plans and cached solo prices made with the old factor are stale once it has stepped
+        if (this.calibrated.observe(groupMs, group.plan.predictedMs / group.calibrationFactor)) this.forgetPrices();
+      }
       const memberMs = new Map<string, number>();
       const outputs = new Map<string, QueryTensor>();
       if (!failed) {
@@ -453,6 +485,7 @@ class ServingRun {
         finishMs: round3(group.launchMs + leadMs + groupMs),
         groupMs: round3(groupMs),
         predictedMs: group.plan.predictedMs === null ? null : round3(group.plan.predictedMs),
+        ...(this.calibrated ? { calibrationFactor: round3(group.calibrationFactor) } : {}),
         status: failed ? 'failed' : 'ok',
         members,
         searchSteps: group.plan.searchSteps,

@@ -139,7 +139,10 @@ export interface GroupLogRow {
   startLeadMs?: number;
   finishMs: number;
   groupMs: number;
+  /** As the controller predicted it, calibration included (the trained model's own: predictedMs / calibrationFactor). */
   predictedMs: number | null;
+  /** The run-time calibration factor the group was planned with (absent: no calibration). */
+  calibrationFactor?: number;
   status: 'ok' | 'failed';
   /**
    * `ms`: from the start signal to the member's finish; `barrierWaitMs`: how long it then waited at the barrier

@@ -23,6 +23,8 @@ export interface ServeRunOptions {
   ways: number;
   thldMs: number;
   abandon: boolean;
+  /** Run-time calibration of the predictor (default false; see src/controller/calibration.ts). */
+  calibrate?: boolean;
   ep: ExecutionProviderName;
   intraOpThreads: number;
   seed: number;
@@ -109,7 +111,7 @@ export async function serveRun(opts: ServeRunOptions): Promise<ServeRunResult> {
       try {
         if (ex) {
           const runner = new ExecutorRunner(ex);
-          summary = await runServing({ policy, runner, trace: opts.trace, ways: opts.ways, thldMs: opts.thldMs, abandon: opts.abandon, ...(opts.latencyModel ? { latencyModel: opts.latencyModel } : {}), ...(log ? { log } : {}) });
+          summary = await runServing({ policy, runner, trace: opts.trace, ways: opts.ways, thldMs: opts.thldMs, abandon: opts.abandon, calibrate: opts.calibrate === true, ...(opts.latencyModel ? { latencyModel: opts.latencyModel } : {}), ...(log ? { log } : {}) });
           await runner.releaseAll();
         } else {
           const truth = opts.latencyModel;
@@ -124,6 +126,7 @@ export async function serveRun(opts: ServeRunOptions): Promise<ServeRunResult> {
             ways: opts.ways,
             thldMs: opts.thldMs,
             abandon: opts.abandon,
+            calibrate: opts.calibrate === true,
             ...(log ? { log } : {}),
           }));
         }
