@@ -32,7 +32,7 @@ test('on a machine 1.5x slower than the predictor was trained on, calibration cu
   const services = zooServices(['resnet101', 'vgg19']);
   const trace = generateTrace({ services, loadQps: 40, queries: 300, seed: 4, qos: { resnet101: 80, vgg19: 80 } });
   const model = new AnalyticLatencyModel();
-  const slower: LatencyModel = { predictMs: (g, out) => { const r = model.predictMs(g, out); for (let i = 0; i < r.length; i++) r[i] = (r[i] as number) * 1.5; return r; } };
+  const slower: LatencyModel = { predictMs: (g) => model.predictMs(g).map((ms) => ms * 1.5) };
   const run = (calibrate: boolean) =>
     simulateServing({ policy: 'abacus', trace, latencyModel: model, abandon: true, calibrate, operatorCounts: zooOperatorCounts(), latency: latencyFromModel(slower, { noise: 0.05, seed: 2 }) });
   const [plain, calibrated] = [await run(false), await run(true)];
@@ -44,7 +44,7 @@ test('with calibration every abacus group is still predicted, at its launch, to 
   const services = zooServices(['resnet101', 'resnet152', 'vgg19', 'bert']);
   const trace = generateTrace({ services, loadQps: 140, queries: 400, seed: 8, qos: { resnet101: 70, resnet152: 90, vgg19: 60, bert: 50 } });
   const model = new AnalyticLatencyModel();
-  const slower: LatencyModel = { predictMs: (g, out) => { const r = model.predictMs(g, out); for (let i = 0; i < r.length; i++) r[i] = (r[i] as number) * 1.3; return r; } };
+  const slower: LatencyModel = { predictMs: (g) => model.predictMs(g).map((ms) => ms * 1.3) };
   const log = new MemoryRunLog();
   await simulateServing({ policy: 'abacus', trace, latencyModel: model, abandon: true, calibrate: true, log, operatorCounts: zooOperatorCounts(), latency: latencyFromModel(slower, { noise: 0.15, seed: 3 }) });
   const deadline = new Map(trace.map((q) => [q.id, q.arrivalMs + q.qosMs]));
