@@ -83,7 +83,7 @@ export function gpuName(): string | null {
   return cachedGpu;
 }
 
-let cachedCuda: CudaFacts | undefined;
+let cachedCuda: Pick<CudaFacts, 'driverCudaVersion' | 'libraries'> | undefined;
 
 /** The CUDA stack of this machine as far as it can be read without loading it. Asked once. */
 export function cudaFacts(): CudaFacts {
@@ -114,7 +114,7 @@ export function cudaFacts(): CudaFacts {
         if (found) libraries[lib] = found;
       }
     }
-    cachedCuda = { driverCudaVersion, libraries, providerOptionsRequested: null, providerOptionsEffective: null, deviceActivations: false };
+    cachedCuda = { driverCudaVersion, libraries };
   }
   // the options can change between runs of one process: read them each time
   return {

@@ -148,7 +148,7 @@ class ServingRun {
    */
   private startLeadMs = 0;
   private stopping = false;
-  /** The latency model decisions use: the trained one, calibrated at run time unless asked not to. */
+  /** The latency model decisions use: the trained one, calibrated at run time when `calibrate` asks for it. */
   private readonly model: LatencyModel | undefined;
   private readonly calibrated: CalibratedLatencyModel | null;
 
@@ -468,7 +468,7 @@ class ServingRun {
           removeFromPool(this.pools.get(q.trace.model) as ServicePool, q);
           this.finish(q, 'failed', nowMs, { error: errorMessage(event.error) });
         } else if (final) {
-          const finishMs = group.launchMs + leadMs + (memberMs.get(q.trace.id) ?? groupMs);
+          const finishMs = group.launchMs + leadMs + (ownMs ?? groupMs);
           const output = outputs.get(q.trace.id);
           this.finish(q, finishMs - q.trace.arrivalMs <= q.trace.qosMs ? 'ok' : 'late', finishMs, output ? { output } : {});
         } else if (this.options.online?.entry(q.trace.id)?.cancelled) {

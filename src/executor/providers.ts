@@ -178,11 +178,12 @@ export function sessionOptions(config: ServiceConfig, outputOnDevice: boolean): 
         ...(outputOnDevice ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
       };
     case 'cuda':
-      // 'gpu-buffer' is CUDA device memory only through the shim (see keepsActivationsOnDevice)
+      // callers ask for outputOnDevice only where keepsActivationsOnDevice says so ('gpu-buffer' is CUDA device
+      // memory only through the shim)
       return {
         ...base,
         executionProviders: [{ name: 'cuda', deviceId: config.deviceId }],
-        ...(outputOnDevice && cudaDeviceActivations() ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+        ...(outputOnDevice ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
       };
   }
 }
