@@ -30,6 +30,8 @@ export interface CudaFacts {
   providerOptionsEffective: string | null;
   /** Activations between segments stayed in CUDA device memory (the options shim's device activations), not host memory. */
   deviceActivations: boolean;
+  /** Each segment read one element of its device output back before it counted as finished (ABACUS_CUDA_READBACK_SYNC=1); otherwise onnxruntime's own stream synchronisation at the end of run. */
+  readbackSync: boolean;
 }
 
 const require = createRequire(import.meta.url);
@@ -122,6 +124,7 @@ export function cudaFacts(): CudaFacts {
     providerOptionsRequested: process.env.ABACUS_CUDA_PROVIDER_OPTIONS ?? null,
     providerOptionsEffective: process.env.ABACUS_CUDA_EFFECTIVE_OPTIONS ?? null,
     deviceActivations: process.env.ABACUS_CUDA_OPTIONS_SHIM === 'active-device-activations',
+    readbackSync: process.env.ABACUS_CUDA_READBACK_SYNC === '1',
   };
 }
 

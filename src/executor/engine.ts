@@ -14,7 +14,7 @@ import { activationInput, concreteDims, hasSeqInput, readManifest, type Manifest
 import { manifestFeeds } from '../zoo/verify.js';
 import { InputError, errorMessage } from '../common/errors.js';
 import { tempPathFor } from '../common/fsutil.js';
-import { checkExecutionProvider, keepsActivationsOnDevice, sessionOptions } from './providers.js';
+import { checkExecutionProvider, deviceOutputNeedsReadback, keepsActivationsOnDevice, sessionOptions } from './providers.js';
 import { ensureOptimizedModel, optimizedSegmentPath, type OptimizedModel } from './optimized-cache.js';
 import { mapOptimizedGraph, optimizedRangeModel, type OptimizedLayout } from './optimized-graph.js';
 import type { InputTensor, SegmentGraphInfo, ServiceConfig } from './types.js';
@@ -96,6 +96,8 @@ export class SegmentEngine {
   /** `tiered` plan: [start, end) of every coarse block, largest tiers first. */
   private readonly tierBlocks: Array<[number, number]>;
   private readonly onDevice: boolean;
+  /** Whether a segment ending on the device reads one element back to know the device is done (webgpu). */
+  private readonly readbackSync: boolean;
   private readonly dtype: ElementType;
   private useCounter = 0;
   private source: SegmentSource;
@@ -109,6 +111,7 @@ export class SegmentEngine {
     this.operatorCount = this.manifest.operators.length;
     this.loaded = readOnnxModel(join(config.modelDir, this.manifest.model.file));
     this.onDevice = keepsActivationsOnDevice(config.ep);
+    this.readbackSync = deviceOutputNeedsReadback(config.ep);
     this.dtype = activationInput(this.manifest).dtype;
     this.tierBlocks = config.plan === 'tiered' ? tierBlocks(this.manifest, config.tiers) : [];
     this.source = { kind: 'original', info: { source: 'original', reason: 'not chosen yet', sessionLevel: config.graphOptimizationLevel } };
@@ -426,8 +429,8 @@ export class SegmentEngine {
     }
     const next = (await cached.session.run(runFeeds, [cached.output]))[cached.output]!;
     if (!this.onDevice && e < L) this.learnBoundaryDims(e, batch, seq, next);
-    // a segment on a GPU ends when the device is done with it
-    if (lastPiece && next.location === 'gpu-buffer') await this.syncDevice(next);
+    // a segment on a GPU ends when the device is done with it (cuda's run already waits for its stream)
+    if (lastPiece && this.readbackSync && next.location === 'gpu-buffer') await this.syncDevice(next);
     return { next, pooled: false, built };
   }
 

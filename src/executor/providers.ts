@@ -198,6 +198,22 @@ export function keepsActivationsOnDevice(ep: ExecutionProviderName): boolean {
   return ep === 'webgpu' || (ep === 'cuda' && cudaDeviceActivations());
 }
 
+/** Environment variable that brings back the one-element read-back after each cuda segment (for comparison). */
+export const CUDA_READBACK_SYNC_ENV = 'ABACUS_CUDA_READBACK_SYNC';
+
+/**
+ * Whether a segment whose output stays on the device must read one element back before it counts as
+ * finished. webgpu must: its run returns once the kernels are submitted. cuda need not: onnxruntime
+ * synchronizes the session's CUDA stream before `run` returns (its run option
+ * `disable_synchronize_execution_providers` is off by default), so the read-back only adds a second session
+ * run per segment. `ABACUS_CUDA_READBACK_SYNC=1` brings it back, to measure the difference.
+ */
+export function deviceOutputNeedsReadback(ep: ExecutionProviderName): boolean {
+  if (ep === 'webgpu') return true;
+  if (ep === 'cuda') return process.env[CUDA_READBACK_SYNC_ENV] === '1';
+  return false;
+}
+
 /** Which host kind a provider needs: webgpu sessions abort the process inside a worker thread. */
 export function hostKindFor(ep: ExecutionProviderName): 'thread' | 'process' {
   return ep === 'webgpu' ? 'process' : 'thread';

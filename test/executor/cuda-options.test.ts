@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCudaProviderOptions, setCudaProviderOptions, cudaProviderReport, keepsActivationsOnDevice, cudaOptionsShimActive } from '../../src/executor/index.js';
+import { parseCudaProviderOptions, setCudaProviderOptions, cudaProviderReport, keepsActivationsOnDevice, cudaOptionsShimActive, deviceOutputNeedsReadback, CUDA_READBACK_SYNC_ENV } from '../../src/executor/index.js';
 import { UnavailableError, InputError } from '../../src/common/errors.js';
 import { cudaFacts } from '../../src/common/provenance.js';
 import { runCli } from '../helpers/cli.js';
@@ -69,4 +69,22 @@ test('--cuda-option is refused with a clear error unless --ep cuda', () => {
   const bad = runCli(['profile', '--model-num', '2', '--ep', 'cuda', '--cuda-option', 'nope=1']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unknown CUDA provider option 'nope'/);
+});
+
+// after the libraries test: cudaFacts caches the libraries it finds on first use
+test('a device output is read back before its segment counts as finished on webgpu, not on cuda (onnxruntime syncs its stream) unless asked', () => {
+  assert.equal(deviceOutputNeedsReadback('webgpu'), true);
+  assert.equal(deviceOutputNeedsReadback('cpu'), false);
+  const saved = process.env[CUDA_READBACK_SYNC_ENV];
+  delete process.env[CUDA_READBACK_SYNC_ENV];
+  try {
+    assert.equal(deviceOutputNeedsReadback('cuda'), false);
+    assert.equal(cudaFacts().readbackSync, false);
+    process.env[CUDA_READBACK_SYNC_ENV] = '1';
+    assert.equal(deviceOutputNeedsReadback('cuda'), true);
+    assert.equal(cudaFacts().readbackSync, true, 'provenance says which synchronisation a cuda result was measured with');
+  } finally {
+    if (saved === undefined) delete process.env[CUDA_READBACK_SYNC_ENV];
+    else process.env[CUDA_READBACK_SYNC_ENV] = saved;
+  }
 });
