@@ -20,6 +20,7 @@ COMMON_USAGE="Common options:
   --batch-sizes <l>   batch sizes profiled and served (default 4,8,16,32)
   --data <dir>        train on this profile data set instead of profiling (repeatable; one predictor each)
   --predictor <dir>   use this predictor bundle instead of training one
+  --barrier <mode>    abacus's barrier: member (default: each member frees its service when it ends) or group (the paper's)
   -h, --help          this message"
 
 MODE=full
@@ -35,6 +36,7 @@ REPS=""
 BATCH_SIZES=""
 DATA_DIRS=()
 PREDICTOR=""
+BARRIER=member
 SHIFT_BY=1
 
 say() { printf '[%s] %s\n' "$SECTION" "$*" >&2; }
@@ -61,6 +63,7 @@ parse_common() {
     --batch-sizes) need_value "$1" $#; BATCH_SIZES="$2"; SHIFT_BY=2 ;;
     --data) need_value "$1" $#; DATA_DIRS+=("$(realpath -m "$2")"); SHIFT_BY=2 ;;
     --predictor) need_value "$1" $#; PREDICTOR="$(realpath -m "$2")"; SHIFT_BY=2 ;;
+    --barrier) need_value "$1" $#; BARRIER="$2"; SHIFT_BY=2 ;;
     -h|--help) usage; exit 0 ;;
     *) return 1 ;;
   esac
@@ -114,7 +117,7 @@ init_run() {
 # With --data the profiling settings recorded (samples, reps, combinations, batch sizes) are the data sets'
 # own, read from their profile.json; with --predictor nothing is profiled in the run, and that is recorded.
 write_run_json() {
-  local sets=(--set "seed=$SEED" --set "cli=$CLI_KIND" --set "models_dir=$MODELS_DIR") kv d
+  local sets=(--set "seed=$SEED" --set "cli=$CLI_KIND" --set "models_dir=$MODELS_DIR" --set "barrier=$BARRIER") kv d
   for kv in "$@"; do sets+=(--set "$kv"); done
   for d in "${DATA_DIRS[@]}"; do sets+=(--data "$d"); done
   if [[ ${#DATA_DIRS[@]} -eq 0 && -n $PREDICTOR ]]; then sets+=(--predictor-given); fi
@@ -243,7 +246,7 @@ serve_study() {
   while read -r name models qos load batches _; do
     if [[ $batches == - ]]; then batches="$BATCH_SIZES"; fi
     n=$(models_in "$models")
-    step "serve-$study-$name" abacus serve --comb ${models//,/ } --policy "$policies" --abandon --ways 2 --thld 5 \
+    step "serve-$study-$name" abacus serve --comb ${models//,/ } --policy "$policies" --abandon --ways 2 --thld 5 --barrier "$BARRIER" \
       --qos "$qos" --load "$load" --queries "$QUERIES" --batch-sizes "$batches" --seed "$SEED" "${predictor_args[@]}" \
       --ep "$EP" --scale "$SCALE" --models-dir "$MODELS_DIR" --threads "$(threads_for "$n")" --out "$RUN/raw/serve/$study/$name" "$@"
   done <"$RUN/logs/targets-$study.out"
@@ -274,7 +277,7 @@ peak_search() {
     res=$(awk -v c="$cap" -v f="$PEAK_RES" 'BEGIN { printf "%.2f", c * f }')
     n=$(models_in "$models")
     printf '%s,%s\n' "$lo" "$hi" >"$RUN/raw/peak/$name.range"
-    step "peak-$name" abacus serve --comb ${models//,/ } --policy "$policies" --abandon --ways 2 --thld 5 \
+    step "peak-$name" abacus serve --comb ${models//,/ } --policy "$policies" --abandon --ways 2 --thld 5 --barrier "$BARRIER" \
       --qos "$qos" --queries "$PEAK_QUERIES" --batch-sizes "$batches" --seed "$SEED" "${predictor_args[@]}" \
       --ep "$EP" --scale "$SCALE" --models-dir "$MODELS_DIR" --threads "$(threads_for "$n")" \
       --find-peak --peak-range "$lo,$hi" --peak-resolution "$res" --json

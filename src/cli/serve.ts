@@ -13,7 +13,7 @@ import { startProgress } from '../common/progress.js';
 import { collectProvenance } from '../common/provenance.js';
 import { DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
 import { parseExecutionProvider } from '../executor/index.js';
-import { generateTrace, readTraceCsv, openRunLog, POLICY_NAMES, type LatencyModel, type PolicyName, type QosSpec, type RunSummary, type ServiceSpec } from '../controller/index.js';
+import { generateTrace, readTraceCsv, openRunLog, POLICY_NAMES, BARRIER_MODES, type BarrierMode, type LatencyModel, type PolicyName, type QosSpec, type RunSummary, type ServiceSpec } from '../controller/index.js';
 import { findPredictor, predictorLatencyModel, serveRun, servePeak, OnlineServer, parseHostPort, AUTH_TOKEN_ENV, checkAuthToken, isLoopbackHost } from '../serve/index.js';
 import type { ResolvedModel } from './shared.js';
 import { checkPredictorFit, predictorFindings } from './predictor-fit.js';
@@ -93,6 +93,7 @@ export function serveCommand(): Command {
     .option('--ways <n>', 'split points priced per predictor call in the abacus search', parseIntOption('--ways', 1), 2)
     .option('--thld <ms>', 'slack below which the search accepts a split', parseNumberOption('--thld', 0), 5)
     .option('--abandon', 'drop queries predicted to miss their QoS (same rule in every policy)')
+    .addOption(new Option('--barrier <mode>', "abacus: 'group' joins a group's members at one barrier (the paper); 'member' frees each member's service when it finishes and starts the next segment beside the running ones when the predictor says every deadline holds").choices(BARRIER_MODES as readonly BarrierMode[]).default('member' as BarrierMode))
     .option('--calibrate', "scale the predictor by this run's measured/predicted group latency (for a machine slower or faster than the one profiled)")
     .option('--predictor <dir>', 'predictor bundle (default: the first under --predictors-root that fits the combination)')
     .option('--predictors-root <dirs...>', 'where to look for a bundle, in order', [join('runs', 'predictor'), join('data', 'predictor')])
@@ -158,7 +159,7 @@ export function serveCommand(): Command {
         const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / models.length));
         if (opts.listen !== undefined) {
           await serveOnline({
-            models, policy: opts.policy[0] as PolicyName, latencyModel, predictorDir, qos, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true,
+            models, policy: opts.policy[0] as PolicyName, latencyModel, predictorDir, qos, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true, barrier: opts.barrier as BarrierMode,
             ep, threads, seed: opts.seed, batchSizes: opts.batchSizes, seqLens: opts.seqLens, listen: opts.listen, grpc: opts.grpc, maxQueue: opts.maxQueue,
             admission: opts.admission, maxBodyBytes: Math.round(opts.maxBodyMb * 1024 * 1024),
             maxInflightBodyBytes: Math.round((opts.maxInflightMb ?? 4 * opts.maxBodyMb) * 1024 * 1024), maxConnections: opts.maxConnections,
@@ -166,7 +167,7 @@ export function serveCommand(): Command {
           });
           return;
         }
-        const base = { models, policies: opts.policy, latencyModel, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true, calibrate: opts.calibrate === true, ep, intraOpThreads: threads, seed: opts.seed, simulate: opts.simulate === true };
+        const base = { models, policies: opts.policy, latencyModel, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true, calibrate: opts.calibrate === true, barrier: opts.barrier as BarrierMode, ep, intraOpThreads: threads, seed: opts.seed, simulate: opts.simulate === true };
         const loadSpec = { services, queries: opts.queries, arrivals: opts.arrivals, seed: opts.seed, qos, batchSizes: opts.batchSizes, seqLens: opts.seqLens };
         if (opts.findPeak) {
           const [lo, hi] = opts.peakRange;
@@ -263,6 +264,7 @@ interface OnlineCliOptions {
   ways: number;
   thldMs: number;
   abandon: boolean;
+  barrier: BarrierMode;
   ep: ReturnType<typeof parseExecutionProvider>;
   threads: number;
   seed: number;
@@ -298,7 +300,7 @@ async function serveOnline(o: OnlineCliOptions): Promise<void> {
   if (o.out) ensureDir(o.out);
   const log = o.out ? openRunLog({ path: join(o.out, `${o.policy}.queries.csv`), format: 'csv', groupsPath: join(o.out, `${o.policy}.groups.ndjson`) }) : undefined;
   const server = await OnlineServer.start({
-    models: o.models, policy: o.policy, latencyModel: o.latencyModel, qos: o.qos, ways: o.ways, thldMs: o.thldMs, abandon: o.abandon,
+    models: o.models, policy: o.policy, latencyModel: o.latencyModel, qos: o.qos, ways: o.ways, thldMs: o.thldMs, abandon: o.abandon, barrier: o.barrier,
     ep: o.ep, intraOpThreads: o.threads, seed: o.seed, batchSizes: o.batchSizes, seqLens: o.seqLens, maxQueue: o.maxQueue,
     predictAdmission: o.admission, maxBodyBytes: o.maxBodyBytes, maxInflightBodyBytes: o.maxInflightBodyBytes, maxConnections: o.maxConnections,
     ...(o.authToken !== undefined ? { authToken: o.authToken } : {}), listen, ...(grpc ? { grpc } : {}), ...(log ? { log } : {}),

@@ -12,14 +12,14 @@ export {
 } from './load.js';
 export { searchSplit, largestFittingPrefix, type SplitSearchInput, type SplitSearchResult } from './search.js';
 export { predictedToMiss } from './policies.js';
-export { runServing, type ServingOptions } from './serving.js';
+export { runServing, BARRIER_MODES, type ServingOptions, type BarrierMode } from './serving.js';
 export { CalibratedLatencyModel } from './calibration.js';
 export {
   OnlineQueue, LatencyCalibration,
   type OnlineService, type OnlineSubmission, type OnlineOutcome, type OnlineQueueOptions, type OnlineStatus, type OnlineModelStatus, type RejectReason,
 } from './online.js';
 export {
-  SimulatedRunner, AnalyticLatencyModel, latencyFromModel, simulateServing, toGroupMember,
+  SimulatedRunner, AnalyticLatencyModel, latencyFromModel, latencyPerMemberFromModel, simulateServing, toGroupMember,
   type SimulatedLatencyFn, type SimulatedTiming, type SimulatedRunnerOptions, type SimulatedGroupRecord, type AnalyticLatencyOptions, type SimulationOptions,
 } from './simulate.js';
 export {

@@ -339,3 +339,195 @@ export function planStillValid(plan: GroupPlan, nowMs: number, abandon: boolean)
   if (!abandon) return true;
   return plan.segments.every((s) => !predictedToMiss(s.query, nowMs, 0, s.remainingSoloMs));
 }
+
+/**
+ * A segment in flight under the abacus policy with per-member barriers (`barrier: 'member'`): each member
+ * finishes on its own, and the controller keeps its predicted end up to date as members join and leave.
+ */
+export interface RunningMember {
+  query: QueryState;
+  /** The segment as the latency model sees it. */
+  segment: GroupMember;
+  /** Predicted solo latency of the segment. */
+  soloMs: number;
+  /** Predicted solo latency of the query's operators after the segment (0 for its last segment). */
+  afterMs: number;
+  /** Predicted finish (run time). */
+  predictedEndMs: number;
+  /** The co-location slowdown its predicted end currently assumes (1: alone). */
+  slowdown: number;
+}
+
+/** One launch of a per-member decision: a whole or partial segment, alone in its runner group. */
+export interface MemberLaunch {
+  segment: PlannedSegment;
+  /** Predicted solo latency of the segment, and of the query's operators after it (0 when it is the last). */
+  soloMs: number;
+  afterMs: number;
+  /** Predicted own latency from its start, co-location included. */
+  predictedMs: number;
+  slowdown: number;
+}
+
+export interface MemberDecision {
+  launches: MemberLaunch[];
+  /** New predicted ends of members already in flight that the launches slow down. */
+  updatedEnds: Map<RunningMember, { predictedEndMs: number; slowdown: number }>;
+  searchSteps: number;
+}
+
+/** The co-location slowdown of a set of segments: the group's predicted time over its longest solo time (>= 1). */
+function slowdownOf(groupMs: number, longestSoloMs: number): number {
+  if (!(longestSoloMs > 0) || !Number.isFinite(groupMs)) return 1;
+  return Math.max(1, groupMs / longestSoloMs);
+}
+
+/**
+ * abacus with per-member barriers. A member that finishes frees its service at once; the next segment of an
+ * idle service starts when the latency model says the new overlap keeps every query's deadline:
+ *
+ * - Nothing in flight: the group `decideAbacus` plans (prefix and split search), each member on its own.
+ * - Otherwise the idle services' candidates, most urgent first, each priced with everything in flight
+ *   (one batched call: the candidate's remainder beside every running segment). The overlap's slowdown
+ *   `f` is that group's predicted time over its longest solo time. The candidate starts now, whole, when
+ *   `now + lead + f × its solo time <= its deadline`, and every running member, its remaining time
+ *   stretched by `f / (the slowdown it already assumes)`, still ends (plus the solo time of its query's
+ *   operators after it) by its deadline. The first candidate that does not fit stops the decision: less
+ *   urgent ones do not start ahead of it (it will run beside fewer, or alone, at the next finish).
+ * - Abandon as everywhere: expired queries are dropped; a candidate predicted to miss even alone from now
+ *   is dropped and its service's next query takes its place.
+ */
+export function decideAbacusMembers(ctx: DecisionContext, running: readonly RunningMember[], leadMs: number): MemberDecision {
+  const model = ctx.model;
+  if (!model) throw new Error('decideAbacusMembers: the abacus policy needs a latency model');
+  const none: MemberDecision = { launches: [], updatedEnds: new Map(), searchSteps: 0 };
+  if (running.length === 0) {
+    const plan = decideAbacus({ ...ctx, inflightRemainingMs: leadMs });
+    if (plan.segments.length === 0) return none;
+    const queries = plan.segments.map((s) => s.query);
+    const segs = plan.segments.map((s) => memberOf(s.query, s.end));
+    // solo prices of each segment and, for a partial one, of the operators after it: one call
+    const rows: GroupMember[][] = segs.map((m) => [m]);
+    const afterRow: number[] = plan.segments.map((s, i) => (s.end < (queries[i] as QueryState).opCount ? rows.push([{ ...(segs[i] as GroupMember), start: s.end, end: (queries[i] as QueryState).opCount }]) - 1 : -1));
+    const priced = model.predictMs(rows);
+    let longest = 0;
+    for (let i = 0; i < segs.length; i++) longest = Math.max(longest, priced[i] as number);
+    const f = slowdownOf(plan.predictedMs ?? longest, longest);
+    const launches = plan.segments.map((s, i): MemberLaunch => {
+      const soloMs = priced[i] as number;
+      const row = afterRow[i] as number;
+      return { segment: s, soloMs, afterMs: row < 0 ? 0 : (priced[row] as number), predictedMs: soloMs * f, slowdown: f };
+    });
+    return { launches, updatedEnds: new Map(), searchSteps: plan.searchSteps };
+  }
+  dropExpired(ctx);
+  const busy = new Set(running.map((r) => r.query.trace.model));
+  let candidates: QueryState[] = [];
+  for (const pool of ctx.pools) {
+    if (busy.has(pool.service)) continue;
+    const q = mostUrgent(pool, NONE_DROPPED);
+    if (q) candidates.push(q);
+  }
+  if (candidates.length === 0) return none;
+  // abandon: a candidate predicted to miss even alone from now is dropped; its service's next query takes its place
+  if (ctx.abandon) {
+    const dropped = new Set<QueryState>();
+    let unchecked = candidates;
+    while (unchecked.length > 0) {
+      const solo = priceRemainders(model, unchecked);
+      const refill: QueryState[] = [];
+      unchecked.forEach((q, i) => {
+        if (!predictedToMiss(q, ctx.nowMs, leadMs, solo[i] as number)) return;
+        dropped.add(q);
+        ctx.drop(q);
+        const next = mostUrgent(ctx.pools.find((p) => p.service === q.trace.model) as ServicePool, dropped);
+        if (next) refill.push(next);
+      });
+      candidates = candidates.filter((q) => !dropped.has(q)).concat(refill);
+      unchecked = refill;
+    }
+    if (candidates.length === 0) return none;
+  }
+  sortByUrgency(candidates);
+  const solo = Float64Array.from(priceRemainders(model, candidates)); // cached on the queries
+  const launches: MemberLaunch[] = [];
+  const updatedEnds = new Map<RunningMember, { predictedEndMs: number; slowdown: number }>();
+  // the set in flight as the next candidate would see it: running members and this decision's launches
+  const inFlight: { segment: GroupMember; soloMs: number; endMs: number; slowdown: number; afterMs: number; deadlineMs: number; running?: RunningMember }[] = running.map((r) => ({
+    segment: r.segment,
+    soloMs: r.soloMs,
+    endMs: r.predictedEndMs,
+    slowdown: r.slowdown,
+    afterMs: r.afterMs,
+    deadlineMs: r.query.deadlineMs,
+    running: r,
+  }));
+  const startMs = ctx.nowMs + leadMs;
+  for (let i = 0; i < candidates.length; i++) {
+    const q = candidates[i] as QueryState;
+    const qSolo = solo[i] as number;
+    const member = remainderMember(q);
+    const groupMs = model.predictMs([[member, ...inFlight.map((m) => m.segment)]])[0] as number;
+    let longest = qSolo;
+    for (const m of inFlight) longest = Math.max(longest, m.soloMs);
+    const f = slowdownOf(groupMs, longest);
+    const qEnd = startMs + qSolo * f;
+    let fits = qEnd <= q.deadlineMs;
+    const stretched: number[] = [];
+    for (const m of inFlight) {
+      const stretch = Math.max(1, f / m.slowdown);
+      const end = ctx.nowMs + Math.max(0, m.endMs - ctx.nowMs) * stretch;
+      stretched.push(end);
+      if (end + m.afterMs > m.deadlineMs) fits = false;
+    }
+    if (!fits) {
+      // With abandon, a candidate that misses both ways (beside what runs now, or alone once all of it has
+      // finished) is doomed: dropped now, so that it takes no device time; its service's next query is
+      // tried in its place. Otherwise it waits, and less urgent candidates do not start ahead of it.
+      if (ctx.abandon && qEnd > q.deadlineMs) {
+        let allEndMs = startMs;
+        for (const m of inFlight) allEndMs = Math.max(allEndMs, m.endMs);
+        if (allEndMs + qSolo > q.deadlineMs) {
+          ctx.drop(q);
+          const next = mostUrgent(ctx.pools.find((p) => p.service === q.trace.model) as ServicePool, NONE_DROPPED);
+          if (next && !predictedToMiss(next, ctx.nowMs, leadMs, priceRemainders(model, [next])[0] as number)) {
+            candidates[i] = next;
+            solo[i] = priceRemainders(model, [next])[0] as number;
+            i--;
+          }
+          continue;
+        }
+      }
+      break;
+    }
+    inFlight.forEach((m, j) => {
+      m.endMs = stretched[j] as number;
+      m.slowdown = Math.max(m.slowdown, f);
+      if (m.running) updatedEnds.set(m.running, { predictedEndMs: m.endMs, slowdown: m.slowdown });
+    });
+    const launch: MemberLaunch = { segment: { query: q, end: q.opCount, remainingSoloMs: qSolo }, soloMs: qSolo, afterMs: 0, predictedMs: qSolo * f, slowdown: f };
+    launches.push(launch);
+    inFlight.push({ segment: member, soloMs: qSolo, endMs: qEnd, slowdown: f, afterMs: 0, deadlineMs: q.deadlineMs });
+  }
+  return { launches, updatedEnds, searchSteps: 0 };
+}
+
+/**
+ * The members still in flight after one of them finished: their predicted ends shrink to the slowdown of
+ * the set that is left (one predictor call; a set of one runs alone, slowdown 1).
+ */
+export function relaxedEnds(model: LatencyModel, running: readonly RunningMember[], nowMs: number): Map<RunningMember, { predictedEndMs: number; slowdown: number }> {
+  const out = new Map<RunningMember, { predictedEndMs: number; slowdown: number }>();
+  if (running.length === 0) return out;
+  let f = 1;
+  if (running.length > 1) {
+    const groupMs = model.predictMs([running.map((r) => r.segment)])[0] as number;
+    f = slowdownOf(groupMs, Math.max(...running.map((r) => r.soloMs)));
+  }
+  for (const r of running) {
+    if (f >= r.slowdown) continue;
+    const remaining = Math.max(0, r.predictedEndMs - nowMs);
+    out.set(r, { predictedEndMs: nowMs + (remaining * f) / r.slowdown, slowdown: f });
+  }
+  return out;
+}

@@ -131,6 +131,7 @@ export interface RunMeta {
   ways: number;
   thldMs: number;
   abandon: boolean;
+  barrier?: 'group' | 'member';
   /** Controller decision times, µs. */
   decisionsUs: ArrayLike<number>;
   plansReused: number;
@@ -225,6 +226,7 @@ export function summarizeRun(rows: readonly QueryLogRow[], meta: RunMeta): RunSu
     searchStepsMax: stepsMax,
     ways: meta.ways,
     thldMs: meta.thldMs,
+    ...(meta.policy === 'abacus' ? { barrier: meta.barrier ?? 'group' } : {}),
     abandon: meta.abandon,
     perModel: Object.fromEntries([...byModel.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([m, list]) => [m, modelSummary(list)])),
   };

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { InputError, errorMessage } from '../common/errors.js';
 import { MonotonicClock } from './clock.js';
 import { OnlineQueue, type OnlineEntry, type OnlineRunView } from './online.js';
-import { decideConcurrent, decideSerialized, planStillValid, type DecisionContext, type GroupPlan } from './policies.js';
+import { decideAbacusMembers, decideConcurrent, decideSerialized, planStillValid, relaxedEnds, type DecisionContext, type GroupPlan, type MemberLaunch, type RunningMember } from './policies.js';
 import { summarizeRun } from './runlog.js';
 import { removeFromPool, type QueryState, type ServicePool } from './state.js';
 import { CalibratedLatencyModel } from './calibration.js';
@@ -48,7 +48,16 @@ export interface ServingOptions {
    * submissions and a trace: an online run with it can decide differently from the same trace offline.)
    */
   calibrate?: boolean;
+  /**
+   * abacus only: 'group' (default) joins a group's members at one barrier, as the paper; 'member' lets each
+   * member finish on its own and starts an idle service's next segment beside the ones still running when the
+   * latency model says every deadline still holds (`decideAbacusMembers`).
+   */
+  barrier?: BarrierMode;
 }
+
+export type BarrierMode = 'group' | 'member';
+export const BARRIER_MODES: readonly BarrierMode[] = ['group', 'member'];
 
 interface InflightGroup {
   index: number;
@@ -60,6 +69,8 @@ interface InflightGroup {
   queries: QueryState[];
   plan: GroupPlan;
   decisionUs: number;
+  /** barrier 'member': the member's running state (predicted end kept up to date). */
+  member?: RunningMember;
 }
 
 type GroupEvent = { group: InflightGroup; outcome: GroupOutcome } | { group: InflightGroup; error: unknown };
@@ -105,6 +116,8 @@ function checkOptions(options: ServingOptions): Required<Pick<ServingOptions, 'w
     if (!Number.isFinite(q.arrivalMs) || q.arrivalMs < 0) throw new InputError(`query ${q.id}: bad arrival time ${q.arrivalMs}`);
     if (!(q.qosMs > 0)) throw new InputError(`query ${q.id}: bad QoS ${q.qosMs}`);
   }
+  if (options.barrier !== undefined && !BARRIER_MODES.includes(options.barrier)) throw new InputError(`unknown barrier mode '${String(options.barrier)}': expected ${BARRIER_MODES.join(' or ')}`);
+  if (options.barrier === 'member' && policy !== 'abacus') throw new InputError(`barrier 'member' is a mode of the abacus policy, not of '${policy}'`);
   return { ways, thldMs, abandon: options.abandon ?? false };
 }
 
@@ -202,6 +215,7 @@ class ServingRun {
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (this.options.policy === 'concurrent') await this.loopConcurrent();
+      else if (this.options.barrier === 'member') await this.loopMembers();
       else await this.loopSerialized(this.options.policy);
     } finally {
       this.options.signal?.removeEventListener('abort', onAbort);
@@ -214,6 +228,7 @@ class ServingRun {
       ways: this.ways,
       thldMs: this.thldMs,
       abandon: this.abandon,
+      barrier: this.options.barrier ?? 'group',
       decisionsUs: this.decisionsUs,
       plansReused: this.plansReused,
       groupSearchSteps: this.groupSearchSteps,
@@ -298,7 +313,7 @@ class ServingRun {
         const nowMs = this.now();
         let remaining = 0;
         for (const g of this.inflight.values()) {
-          if (this.options.policy === 'concurrent' && !g.segments.some((s) => s.service === service)) continue;
+          if ((this.options.policy === 'concurrent' || this.options.barrier === 'member') && !g.segments.some((s) => s.service === service)) continue;
           if (g.predictedEndMs !== null) remaining = Math.max(remaining, g.predictedEndMs - nowMs);
         }
         return remaining;
@@ -375,7 +390,7 @@ class ServingRun {
     return { plan, decisionUs };
   }
 
-  private launch(plan: GroupPlan, decisionUs: number): void {
+  private launch(plan: GroupPlan, decisionUs: number): InflightGroup {
     const launchMs = this.now();
     const segments: SegmentRun[] = [];
     const queries: QueryState[] = [];
@@ -421,10 +436,43 @@ class ServingRun {
         this.wake.signal();
       },
     );
+    return group;
+  }
+
+  /** barrier 'member': launch one member alone in its runner group, with its running state. */
+  private launchMember(launch: MemberLaunch, decisionUs: number, searchSteps: number): void {
+    const q = launch.segment.query;
+    const segment = { modelId: q.trace.modelId, start: q.progress, end: launch.segment.end, batch: q.trace.batch, seq: q.trace.seq };
+    const plan: GroupPlan = { segments: [launch.segment], predictedMs: launch.predictedMs, searchSteps, feasibleUntilMs: Infinity, recomputeBeforeMs: -Infinity };
+    const group = this.launch(plan, decisionUs);
+    const predictedEndMs = group.predictedEndMs ?? group.launchMs + this.startLeadMs + launch.predictedMs;
+    group.member = { query: q, segment, soloMs: launch.soloMs, afterMs: launch.afterMs, predictedEndMs, slowdown: launch.slowdown };
+  }
+
+  /** barrier 'member': a member's predicted end changed (a member joined or left beside it). */
+  private moveEnd(member: RunningMember, update: { predictedEndMs: number; slowdown: number }): void {
+    member.predictedEndMs = update.predictedEndMs;
+    member.slowdown = update.slowdown;
+    for (const g of this.inflight.values()) if (g.member === member) g.predictedEndMs = update.predictedEndMs;
+  }
+
+  private runningMembers(): RunningMember[] {
+    const out: RunningMember[] = [];
+    for (const g of this.inflight.values()) if (g.member) out.push(g.member);
+    return out;
   }
 
   /** Apply finished and failed groups. */
   private processEvents(): void {
+    const anyEvent = this.events.length > 0;
+    this.applyEvents();
+    if (anyEvent && this.options.barrier === 'member' && this.model) {
+      // the members left run beside fewer: their predicted ends shrink to the slowdown of the set left
+      for (const [member, update] of relaxedEnds(this.model, this.runningMembers(), this.now())) this.moveEnd(member, update);
+    }
+  }
+
+  private applyEvents(): void {
     while (this.events.length > 0) {
       const event = this.events.shift() as GroupEvent;
       const { group } = event;
@@ -485,6 +533,7 @@ class ServingRun {
         finishMs: round3(group.launchMs + leadMs + groupMs),
         groupMs: round3(groupMs),
         predictedMs: group.plan.predictedMs === null ? null : round3(group.plan.predictedMs),
+        ...(group.member ? { predictedFinalMs: round3(group.member.predictedEndMs - group.launchMs - leadMs) } : {}),
         ...(this.calibrated ? { calibrationFactor: round3(group.calibrationFactor) } : {}),
         status: failed ? 'failed' : 'ok',
         members,
@@ -524,6 +573,31 @@ class ServingRun {
         const { plan, decisionUs } = this.timed(() => decideSerialized(policy, this.context(remainingMs)));
         this.pendingPlan = { plan, version: this.version, decisionUs };
       }
+      await this.waitForEvent();
+    }
+  }
+
+  /**
+   * abacus with per-member barriers: every member runs in its own runner group, so a service is free the
+   * moment its segment ends, and each decision starts what `decideAbacusMembers` says fits beside what runs.
+   */
+  private async loopMembers(): Promise<void> {
+    for (;;) {
+      this.processEvents();
+      this.admitArrivals();
+      if (this.poolList.some((p) => p.waiting.length > 0 && !this.busyServices.has(p.service))) {
+        const t0 = performance.now();
+        const decision = decideAbacusMembers(this.context(0), this.runningMembers(), this.startLeadMs);
+        const decisionUs = (performance.now() - t0) * 1000;
+        this.decisionsUs.push(decisionUs);
+        for (const [member, update] of decision.updatedEnds) this.moveEnd(member, update);
+        decision.launches.forEach((l, i) => this.launchMember(l, decisionUs, i === 0 ? decision.searchSteps : 0));
+        if (decision.launches.length === 0 && this.inflight.size === 0 && this.poolList.some((p) => p.waiting.length > 0)) {
+          throw new Error(`controller: ${this.live} queries waiting, nothing in flight, but the abacus member decision launched nothing`);
+        }
+      }
+      this.options.log?.flush?.(false);
+      if (this.inflight.size === 0 && this.live === 0 && !this.arrivalsLeft()) return;
       await this.waitForEvent();
     }
   }

@@ -119,6 +119,31 @@ export function latencyFromModel(model: LatencyModel, options: { noise?: number;
   };
 }
 
+/**
+ * Simulated latency from a latency model, member by member: the launch's members and the segments still in
+ * flight are priced together as one group (time T) and each alone; the overlap's slowdown is
+ * f = T / (the longest solo time), and each launched member takes its own solo time × f (noise as
+ * `latencyFromModel`). A short member beside a long one so finishes before it, as on a device; members in
+ * flight are not slowed down further. For comparing policies whose members overlap without aligned starts
+ * (concurrent, abacus with per-member barriers).
+ */
+export function latencyPerMemberFromModel(model: LatencyModel, options: { noise?: number; seed?: number } = {}): SimulatedLatencyFn {
+  const noise = options.noise ?? 0;
+  const rng = new Rng(options.seed ?? 0);
+  return (members, overlapping) => {
+    const all = [...members, ...overlapping].map(toGroupMember);
+    const priced = model.predictMs([all, ...all.map((m) => [m])]);
+    let longest = 0;
+    for (let i = 1; i <= all.length; i++) longest = Math.max(longest, priced[i] as number);
+    const f = longest > 0 ? Math.max(1, (priced[0] as number) / longest) : 1;
+    const memberMs = members.map((_, i) => {
+      const factor = noise > 0 ? Math.max(0, 1 + noise * rng.normal()) : 1;
+      return (priced[i + 1] as number) * f * factor;
+    });
+    return { groupMs: Math.max(...memberMs), memberMs };
+  };
+}
+
 /** Solo latency (ms) of the original's models on an A100 at batch 4, 8, 16, 32 (reference §1.5). */
 const A100_SOLO_MS: Readonly<Record<number, readonly [number, number, number, number]>> = {
   0: [8.68, 8.71, 8.68, 12.51],

@@ -141,6 +141,8 @@ export interface GroupLogRow {
   groupMs: number;
   /** As the controller predicted it, calibration included (the trained model's own: predictedMs / calibrationFactor). */
   predictedMs: number | null;
+  /** barrier 'member': the member's predicted own time as last updated, after members joined or left beside it. */
+  predictedFinalMs?: number;
   /** The run-time calibration factor the group was planned with (absent: no calibration). */
   calibrationFactor?: number;
   status: 'ok' | 'failed';
@@ -210,5 +212,7 @@ export interface RunSummary {
   ways: number;
   thldMs: number;
   abandon: boolean;
+  /** abacus: how its groups were joined ('group': one barrier; 'member': each member on its own). */
+  barrier?: 'group' | 'member';
   perModel: Record<string, ModelSummary>;
 }

@@ -9,7 +9,7 @@ import { errorMessage } from '../common/errors.js';
 import { Executor, type ExecutionProviderName, type ExecutorOptions } from '../executor/index.js';
 import {
   OnlineQueue, runServing, teeRunLog, qosFor,
-  type LatencyModel, type PolicyName, type QosSpec, type RunLogSink, type RunSummary, type TraceQuery, type OnlineStatus,
+  type LatencyModel, type PolicyName, type QosSpec, type RunLogSink, type RunSummary, type TraceQuery, type OnlineStatus, type BarrierMode,
 } from '../controller/index.js';
 import { hasSeqInput, type Manifest } from '../zoo/manifest.js';
 import { ExecutorRunner } from './adapters.js';
@@ -35,6 +35,8 @@ export interface OnlineServerOptions {
   qos: QosSpec;
   ways: number;
   thldMs: number;
+  /** abacus's barrier mode (default 'group'). */
+  barrier?: BarrierMode;
   abandon: boolean;
   ep: ExecutionProviderName;
   intraOpThreads: number;
@@ -138,6 +140,7 @@ export class OnlineServer {
         ways: options.ways,
         thldMs: options.thldMs,
         abandon: options.abandon,
+        ...(options.policy === 'abacus' && options.barrier ? { barrier: options.barrier } : {}),
         log,
         ...(options.latencyModel ? { latencyModel: options.latencyModel } : {}),
       });

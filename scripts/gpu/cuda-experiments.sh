@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The paper's serving experiments on cuda, on the GPU machine, in one device call (after call 1 of
+# scripts/gpu/cuda-pack.sh): from the unpacked app, after `source .gpu/boot.sh && source /tmp/cuda-ep/cuda-boot.sh && cd "$APP"`,
+#     scripts/gpu/cuda-experiments.sh <state-dir> <section> [<section> ...]
+# Sections (each an experiments/<section>/run.sh --ep cuda with the committed predictors of data/h200-cuda/predictor,
+# results under <state-dir>/exp/<section>; each is cut by `timeout` at its share of the time left before $DEADLINE):
+#   7.2      the six pairs of {resnet101, resnet152, vgg19, bert}, every policy (QUERIES_72, default 500 per run)
+#   group    abacus with the paper's group barrier on the same traces as 7.2, for GROUP_COMBS (default two pairs)
+#   7.4      the quadruplet, QoS and overload (no peak search; QUERIES_74, default 400)
+#   7.7      search ways 1, 2, 4, 8, 16 on resnet152+vgg19 (QUERIES_77, default 400)
+#   7.3      peak throughput for PEAK_COMBS (default resnet152,vgg19), 300 queries per probe
+#   motivation  resnet152 alone and beside each of the four, latency CDF
+set -euo pipefail
+state=${1:?usage: cuda-experiments.sh <state-dir> <section>...}; shift
+models="$state/models"
+PRED=${PREDICTORS:-data/h200-cuda/predictor}
+P2=$PRED/v2-pairs-mlp-all
+P4=$PRED/${P4_NAME:-v2-4in4-mlp-all}
+PAIRS="resnet101,resnet152 resnet101,vgg19 resnet101,bert resnet152,vgg19 resnet152,bert vgg19,bert"
+QUAD=resnet101,resnet152,vgg19,bert
+mkdir -p "$state/exp"
+left() { if [ -n "${DEADLINE:-}" ]; then echo $(( DEADLINE - $(date +%s) )); else echo 999999; fi; }
+stamp() { echo "cuda-experiments: $1 $(date -u +%H:%M:%S) ($(left) s left)" >&2; }
+# run_box <seconds wanted> <name> <command...>: at most the time wanted and what is left (minus 20 s for the tar)
+run_box() {
+  local want=$1 name=$2; shift 2
+  local box=$(( $(left) - 20 )); [ "$box" -gt "$want" ] && box=$want
+  if [ "$box" -lt 30 ]; then echo "cuda-experiments: no time left for $name" >&2; return 0; fi
+  stamp "$name (${box} s)"
+  timeout -s INT "$box" "$@" > "$state/exp/$name.stdout.txt" 2> "$state/exp/$name.stderr.txt" || echo "cuda-experiments: $name exit $?" >&2
+}
+[ -s "$state/zoo-build.json" ] || node dist/cli.js zoo build resnet101 resnet152 vgg19 bert --out "$models" --json > "$state/zoo-build.json"
+for section in "$@"; do
+  case "$section" in
+    7.2) run_box ${BOX_72:-330} 7.2_qos experiments/7.2_qos/run.sh --ep cuda --combs "$PAIRS" --predictor "$P2" --queries "${QUERIES_72:-500}" \
+           --small-batch 0 --models-dir "$models" --out "$state/exp/7.2_qos" ;;
+    group)
+      targets="$state/exp/7.2_qos/logs/targets-qos.out"
+      [ -s "$targets" ] || { echo "cuda-experiments: group needs 7.2's targets ($targets)" >&2; continue; }
+      for comb in ${GROUP_COMBS:-resnet152,vgg19 resnet101,bert}; do
+        line=$(awk -v c="$comb" '$2 == c' "$targets"); [ -n "$line" ] || continue
+        read -r name ms qos load batches _ <<<"$line"; [ "$batches" = - ] && batches=4,8,16,32
+        run_box 60 "group-$name" node dist/cli.js serve --comb ${ms//,/ } --policy abacus --barrier group --abandon --ways 2 --thld 5 \
+          --qos "$qos" --load "$load" --queries "${QUERIES_72:-500}" --batch-sizes "$batches" --seed 0 --predictor "$P2" \
+          --ep cuda --models-dir "$models" --out "$state/exp/7.2_qos/raw/serve/qos/$name/barrier-group" --json
+      done ;;
+    7.4) run_box ${BOX_74:-150} 7.4_beyond_pair experiments/7.4_beyond_pair/run.sh --ep cuda --combs "$QUAD" --predictor "$P4" \
+           --queries "${QUERIES_74:-400}" --no-peak --models-dir "$models" --out "$state/exp/7.4_beyond_pair" ;;
+    7.7) run_box ${BOX_77:-100} 7.7_multiway experiments/7.7_multiway/run.sh --ep cuda --combs resnet152,vgg19 --ways-list 1,2,4,8,16 \
+           --predictor "$P2" --queries "${QUERIES_77:-400}" --models-dir "$models" --out "$state/exp/7.7_multiway" ;;
+    7.3) run_box ${BOX_73:-150} 7.3_throughput experiments/7.3_throughput/run.sh --ep cuda --combs "${PEAK_COMBS:-resnet152,vgg19}" \
+           --predictor "$P2" --peak-queries 300 --peak-res 0.05 --queries 400 --models-dir "$models" --out "$state/exp/7.3_throughput" ;;
+    motivation) run_box ${BOX_MOT:-90} motivation experiments/motivation/run.sh --ep cuda --backgrounds resnet101,resnet152,vgg19,bert \
+           --queries 300 --models-dir "$models" --out "$state/exp/motivation" ;;
+    *) echo "cuda-experiments.sh: unknown section '$section'" >&2; exit 2 ;;
+  esac
+done
+stamp done
