@@ -15,7 +15,7 @@ state=${1:?usage: cuda-experiments.sh <state-dir> <section>...}; shift
 models="$state/models"
 PRED=${PREDICTORS:-data/h200-cuda/predictor}
 P2=$PRED/v2-pairs-mlp-all
-P4=$PRED/${P4_NAME:-v2-4in4-mlp-all}
+P4=$PRED/${P4_NAME:-v2-all-mlp-all}
 PAIRS="resnet101,resnet152 resnet101,vgg19 resnet101,bert resnet152,vgg19 resnet152,bert vgg19,bert"
 QUAD=resnet101,resnet152,vgg19,bert
 mkdir -p "$state/exp"
