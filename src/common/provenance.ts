@@ -32,6 +32,8 @@ export interface CudaFacts {
   deviceActivations: boolean;
   /** Each segment read one element of its device output back before it counted as finished (ABACUS_CUDA_READBACK_SYNC=1); otherwise onnxruntime's own stream synchronisation at the end of run. */
   readbackSync: boolean;
+  /** Services kept one session per (range, batch, seq) (default on cuda; ABACUS_CUDA_SESSION_PER_SHAPE=0 turns it off). */
+  sessionPerShape: boolean;
 }
 
 const require = createRequire(import.meta.url);
@@ -125,6 +127,7 @@ export function cudaFacts(): CudaFacts {
     providerOptionsEffective: process.env.ABACUS_CUDA_EFFECTIVE_OPTIONS ?? null,
     deviceActivations: process.env.ABACUS_CUDA_OPTIONS_SHIM === 'active-device-activations',
     readbackSync: process.env.ABACUS_CUDA_READBACK_SYNC === '1',
+    sessionPerShape: process.env.ABACUS_CUDA_SESSION_PER_SHAPE !== '0',
   };
 }
 

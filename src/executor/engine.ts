@@ -14,7 +14,7 @@ import { activationInput, concreteDims, hasSeqInput, readManifest, type Manifest
 import { manifestFeeds } from '../zoo/verify.js';
 import { InputError, errorMessage } from '../common/errors.js';
 import { tempPathFor } from '../common/fsutil.js';
-import { checkExecutionProvider, deviceOutputNeedsReadback, keepsActivationsOnDevice, sessionOptions } from './providers.js';
+import { checkExecutionProvider, deviceOutputNeedsReadback, sessionPerShapeFor, keepsActivationsOnDevice, sessionOptions } from './providers.js';
 import { ensureOptimizedModel, optimizedSegmentPath, type OptimizedModel } from './optimized-cache.js';
 import { mapOptimizedGraph, optimizedRangeModel, type OptimizedLayout } from './optimized-graph.js';
 import type { InputTensor, SegmentGraphInfo, ServiceConfig } from './types.js';
@@ -98,6 +98,8 @@ export class SegmentEngine {
   private readonly onDevice: boolean;
   /** Whether a segment ending on the device reads one element back to know the device is done (webgpu). */
   private readonly readbackSync: boolean;
+  /** One session per (range, batch, seq): see `sessionPerShapeFor`. */
+  private readonly perShape: boolean;
   private readonly dtype: ElementType;
   private useCounter = 0;
   private source: SegmentSource;
@@ -112,6 +114,7 @@ export class SegmentEngine {
     this.loaded = readOnnxModel(join(config.modelDir, this.manifest.model.file));
     this.onDevice = keepsActivationsOnDevice(config.ep);
     this.readbackSync = deviceOutputNeedsReadback(config.ep);
+    this.perShape = config.sessionPerShape ?? sessionPerShapeFor(config.ep);
     this.dtype = activationInput(this.manifest).dtype;
     this.tierBlocks = config.plan === 'tiered' ? tierBlocks(this.manifest, config.tiers) : [];
     this.source = { kind: 'original', info: { source: 'original', reason: 'not chosen yet', sessionLevel: config.graphOptimizationLevel } };
@@ -264,9 +267,12 @@ export class SegmentEngine {
   }
   private syncSession: ort.InferenceSession | null = null;
 
-  /** The session for operators [start, end), built (and its graph file written) on first use. */
-  async session(start: number, end: number): Promise<{ cached: CachedSession; built: boolean }> {
-    const key = `${start}-${end}`;
+  /**
+   * The session for operators [start, end), built (and its graph file written) on first use; with
+   * `sessionPerShape`, one per (batch, seq) as well (the graph file is shared).
+   */
+  async session(start: number, end: number, batch = 0, seq = 0): Promise<{ cached: CachedSession; built: boolean }> {
+    const key = this.perShape ? `${start}-${end}@${batch}x${seq}` : `${start}-${end}`;
     const hit = this.sessions.get(key);
     if (hit) {
       hit.lastUsed = ++this.useCounter;
@@ -305,16 +311,16 @@ export class SegmentEngine {
   }
 
   /** Build the sessions that running [start, end) needs (untimed warm-up). */
-  async warm(start: number, end: number): Promise<number> {
+  async warm(start: number, end: number, batch = 0, seq = 0): Promise<number> {
     let built = 0;
-    for (const [s, e] of this.plan(start, end)) if ((await this.session(s, e)).built) built++;
+    for (const [s, e] of this.plan(start, end)) if ((await this.session(s, e, batch, seq)).built) built++;
     return built;
   }
 
   /** Build every session of a fixed plan (tiered, partition) up front. */
-  async warmAll(): Promise<number> {
+  async warmAll(batch = 0, seq = 0): Promise<number> {
     let built = 0;
-    for (const [s, e] of this.fixedRanges()) if ((await this.session(s, e)).built) built++;
+    for (const [s, e] of this.fixedRanges()) if ((await this.session(s, e, batch, seq)).built) built++;
     return built;
   }
 
@@ -413,7 +419,7 @@ export class SegmentEngine {
 
   private async runPiece(state: QueryState, s: number, e: number, batch: number, seq: number, feeds: Record<string, ort.Tensor>, activationName: string, lastPiece: boolean): Promise<{ next: ort.Tensor; pooled: boolean; built: boolean }> {
     const L = this.operatorCount;
-    const { cached, built } = await this.session(s, e);
+    const { cached, built } = await this.session(s, e, batch, seq);
     const current = state.activation ?? feeds[activationName]!;
     const runFeeds: Record<string, ort.Tensor> = { [cached.inputs[0]!]: current };
     for (const side of cached.inputs.slice(1)) runFeeds[side] = feeds[side]!;

@@ -37,6 +37,8 @@ export interface ServiceOptions {
   seed?: number;
   /** Which graph segments are cut from (default `auto`: onnxruntime's optimised graph where it applies). */
   segmentGraph?: SegmentGraphChoice;
+  /** One session per (range, batch, seq) (default: on cuda; `sessionPerShapeFor`). */
+  sessionPerShape?: boolean;
   /** Host kind; by default a worker thread, or a child process where the provider needs one (webgpu). */
   hostKind?: 'thread' | 'process';
 }
@@ -89,6 +91,7 @@ export class Executor {
       deviceId: options.deviceId ?? 0,
       seed: options.seed ?? 0,
       segmentGraph: options.segmentGraph ?? 'auto',
+      ...(options.sessionPerShape !== undefined ? { sessionPerShape: options.sessionPerShape } : {}),
     };
     const host = new ServiceHost(config, options.hostKind ?? hostKindFor(ep), this.opts.initTimeoutMs);
     this.hosts.set(name, host);

@@ -35,8 +35,8 @@ async function handle(msg: HostRequest, send: Send, exit: () => void): Promise<v
         const t0 = performance.now();
         e.feedsFor(msg.batch, msg.seq);
         let built = 0;
-        if (msg.warmAll) built += await e.warmAll();
-        for (const [s, end] of msg.ranges) built += await e.warm(s, end);
+        if (msg.warmAll) built += await e.warmAll(msg.batch, msg.seq);
+        for (const [s, end] of msg.ranges) built += await e.warm(s, end, msg.batch, msg.seq);
         send({ type: 'prepared', id: msg.id, sessionsBuilt: built, ms: performance.now() - t0 });
         return;
       }

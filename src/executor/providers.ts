@@ -214,6 +214,22 @@ export function deviceOutputNeedsReadback(ep: ExecutionProviderName): boolean {
   return false;
 }
 
+/** Environment variable that turns cuda's one-session-per-shape off ('0') or on ('1') for comparison. */
+export const CUDA_SESSION_PER_SHAPE_ENV = 'ABACUS_CUDA_SESSION_PER_SHAPE';
+
+/**
+ * Whether a service keeps one session per (range, batch, seq). On cuda it does by default: serving on the
+ * H200 (2026-12-03, data/h200-cuda/experiments) measured a whole query taking 220-310 ms (resnet101), 460 ms
+ * (resnet152) and 50 ms (vgg19) when the batch size differed from the session's previous run, against 4-7 ms
+ * when it did not: about 2-3 ms per convolution, as if each re-set up its cuDNN state for the new shape; BERT
+ * (no convolutions) did not slow. Profiles and benchmarks repeat one shape, so they never saw it. A session per
+ * shape never changes shape. `ABACUS_CUDA_SESSION_PER_SHAPE=0` turns it off. cpu and webgpu: one session per range.
+ */
+export function sessionPerShapeFor(ep: ExecutionProviderName): boolean {
+  if (ep !== 'cuda') return false;
+  return process.env[CUDA_SESSION_PER_SHAPE_ENV] !== '0';
+}
+
 /** Which host kind a provider needs: webgpu sessions abort the process inside a worker thread. */
 export function hostKindFor(ep: ExecutionProviderName): 'thread' | 'process' {
   return ep === 'webgpu' ? 'process' : 'thread';

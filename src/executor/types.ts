@@ -43,6 +43,11 @@ export interface ServiceConfig {
    * own graph otherwise; `original` always cuts the model's own graph.
    */
   segmentGraph?: SegmentGraphChoice;
+  /**
+   * One session per (range, batch, seq) instead of one per range fed every shape. Default: on cuda (a cuda
+   * session fed a new input shape re-sets every convolution up, a few ms each: see `sessionPerShapeFor`).
+   */
+  sessionPerShape?: boolean;
 }
 
 export type SegmentGraphChoice = 'auto' | 'original';
