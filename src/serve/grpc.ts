@@ -302,6 +302,21 @@ function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) =>
 
 const STATUS_NAME: ReadonlyMap<number, string> = new Map(Object.entries(grpc.status).filter((e): e is [string, number] => typeof e[1] === 'number').map(([k, v]) => [v, k]));
 
+/**
+ * How early (wall-clock ms) grpc-js's deadline timer can fire. grpc-js sets a call's deadline to
+ * `Date.now() + timeout` and arms `setTimeout(timeout)`, which runs on libuv's monotonic clock in whole
+ * ms: it fires once that clock's ms counter has advanced by `timeout`, which can be just over
+ * `timeout - 1` ms later, while `Date.now()` has not yet reached the deadline (measured: 24 of 1000
+ * 1 ms deadlines were seen by a plain `deadline <= Date.now()` as a client's cancel).
+ */
+const DEADLINE_TIMER_EARLY_MS = 1;
+
+/** Whether a call that grpc-js cancelled before any status was sent had reached its deadline (its timer fired) rather than lost its client. */
+function deadlineReached(deadline: grpc.Deadline, nowMs: number): boolean {
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(ms) && ms - DEADLINE_TIMER_EARLY_MS <= nowMs;
+}
+
 /** Reports every call's final status once: the status sent, or (a call ended before any status: an expired deadline, a client gone) DEADLINE_EXCEEDED / CANCELLED. */
 function statusInterceptor(report: (method: string, code: string) => void): grpc.ServerInterceptor {
   return (descriptor, call) => {
@@ -314,11 +329,7 @@ function statusInterceptor(report: (method: string, code: string) => void): grpc
     };
     return new grpc.ServerInterceptingCall(call, {
       start: (next) => next({
-        onCancel: () => {
-          const deadline = call.getDeadline();
-          const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-          once(ms <= Date.now() ? 'DEADLINE_EXCEEDED' : 'CANCELLED');
-        },
+        onCancel: () => once(deadlineReached(call.getDeadline(), Date.now()) ? 'DEADLINE_EXCEEDED' : 'CANCELLED'),
       }),
       sendStatus: (status, next) => {
         once(STATUS_NAME.get(status.code) ?? String(status.code));
