@@ -536,9 +536,13 @@ export function refuseUnauthorized(req: IncomingMessage, res: ServerResponse): v
 export function qosHeaderMs(req: IncomingMessage): number | undefined {
   const raw = req.headers[QOS_HEADER];
   if (raw === undefined) return undefined;
-  const text = Array.isArray(raw) ? (raw[0] ?? '') : raw;
+  return parseQosMs(Array.isArray(raw) ? (raw[0] ?? '') : raw, `header ${QOS_HEADER}`);
+}
+
+/** A QoS given as text (HTTP header, gRPC metadata): a positive number of ms, at most an hour. */
+export function parseQosMs(text: string, what: string): number {
   const n = text.trim() === '' ? Number.NaN : Number(text);
-  if (!Number.isFinite(n) || n <= 0 || n > 3_600_000) throw new ProtocolError('bad-request', `header ${QOS_HEADER} must be a positive number of ms (at most an hour), got '${text}'`);
+  if (!Number.isFinite(n) || n <= 0 || n > 3_600_000) throw new ProtocolError('bad-request', `${what} must be a positive number of ms (at most an hour), got '${text}'`);
   return n;
 }
 
