@@ -399,17 +399,24 @@ function modelInferHandler(
   return (call, callback) => {
     const receivedAt = performance.now();
     const bytes = call.request;
+    if (!authorized(call.metadata)) {
+      // counted under its model when its top level names one (nothing more is read of a stranger's message)
+      let label = '';
+      try {
+        label = peekInferRequestHead(bytes).modelName;
+      } catch {
+        // not wire format: counted under no model
+      }
+      api.core.countInvalid(label);
+      callback(refusal);
+      return;
+    }
     let head: InferRequestHead;
     try {
       head = peekInferRequestHead(bytes);
     } catch (err) {
       api.core.countInvalid('');
       callback({ code: grpc.status.INVALID_ARGUMENT, details: `the request message could not be decoded: ${errorMessage(err)}` });
-      return;
-    }
-    if (!authorized(call.metadata)) {
-      api.core.countInvalid(head.modelName);
-      callback(refusal);
       return;
     }
     const version = head.modelVersion || undefined;

@@ -127,6 +127,8 @@ test('with a token, a ModelInfer without it is UNAUTHENTICATED before its messag
     const err = await rawInfer(client, poisonedRequest());
     assert.equal(err?.code, grpc.status.UNAUTHENTICATED);
     assert.equal((await rawInfer(client, poisonedRequest(), { authorization: `Bearer ${TOKEN}-x` }))?.code, grpc.status.UNAUTHENTICATED);
+    const garbage = await rawInfer(client, Buffer.from('0fffff', 'hex'));
+    assert.equal(garbage?.code, grpc.status.UNAUTHENTICATED, 'the token comes first, even before the message\'s top level');
     assert.equal(await decodedCount(server, auth), before, 'not decoded');
     const requests = counterValues(await (await fetch(`${baseUrl(server)}/metrics`, { headers: auth })).text(), 'abacus_requests_total');
     assert.equal(requests.get('model="resnet50",outcome="invalid"'), 2);
