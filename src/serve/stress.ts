@@ -376,6 +376,8 @@ export interface SweepPoint {
   p99AcceptedMs: number | null;
   /** The server's own count of the rate's requests (from its /metrics, when it has abacus_requests_total): ok, late, and ok / (ok + late). */
   server: { ok: number; late: number; acceptedWithinQos: number | null } | null;
+  /** How late the client sent its requests against the schedule (ms; its own lag, which the server cannot see). */
+  clientSendLagMs: { p50: number; p99: number; max: number } | null;
   summary: LoadSummary;
 }
 
@@ -410,7 +412,9 @@ export async function overloadSweep(url: URL, options: { rates: readonly number[
     const trace = generateTrace({ services, loadQps: rate, queries: Math.ceil(expected + 6 * Math.sqrt(expected) + 10), seed: (options.seed ?? 0) + i, qos: options.qosMs, batchSizes: options.batchSizes ?? [1], seqLens: options.seqLens ?? [8] }).filter((q) => q.arrivalMs < options.durationS * 1000);
     const agent = keepAliveAgent(512);
     const before = await serverCounts(t);
-    const { records, summary } = await runLoad({ url, trace, models, timeoutMs: 30_000, seed: options.seed ?? 0, agent, ...(options.authToken ? { headers: { authorization: `Bearer ${options.authToken}` } } : {}) });
+    const { records, summary, sendLagMs } = await runLoad({ url, trace, models, timeoutMs: 30_000, seed: options.seed ?? 0, agent, ...(options.authToken ? { headers: { authorization: `Bearer ${options.authToken}` } } : {}) });
+    const lags = [...sendLagMs].sort((a, b) => a - b);
+    const quantile = (q: number): number => lags[Math.min(lags.length - 1, Math.max(0, Math.ceil(q * lags.length) - 1))] as number;
     agent.destroy();
     const after = await serverCounts(t);
     const server = before && after ? { ok: after.ok - before.ok, late: after.late - before.late } : null;
@@ -428,6 +432,7 @@ export async function overloadSweep(url: URL, options: { rates: readonly number[
       acceptedWithinQos: ok + late > 0 ? ok / (ok + late) : null,
       p99AcceptedMs: accepted.length > 0 ? (accepted[Math.min(accepted.length - 1, Math.ceil(0.99 * accepted.length) - 1)] as number) : null,
       server: server ? { ...server, acceptedWithinQos: server.ok + server.late > 0 ? server.ok / (server.ok + server.late) : null } : null,
+      clientSendLagMs: lags.length > 0 ? { p50: quantile(0.5), p99: quantile(0.99), max: lags[lags.length - 1] as number } : null,
       summary,
     };
     options.onPoint?.(point);

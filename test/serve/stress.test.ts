@@ -45,6 +45,8 @@ test('every attack of abacus stress holds against the server (small bounds), and
     assert.ok(point!.sent > 0);
     assert.equal(point!.ok + point!.late + point!.rejected + point!.failed, point!.sent);
     assert.ok(point!.ok > 0, `ok ${point!.ok} of ${point!.sent}`);
+    const lag = point!.clientSendLagMs!;
+    assert.ok(lag.p50 >= 0 && lag.p50 <= lag.p99 && lag.p99 <= lag.max && lag.max < 5000, `the client's lag behind its schedule: ${JSON.stringify(lag)}`);
     // the server's own count of the same requests, from its metrics
     assert.equal(point!.server!.ok + point!.server!.late, point!.ok + point!.late);
     await assert.rejects(overloadSweep(url, { rates: [5000, 5000], durationS: 30, qosMs: 50 }), /over the bound of 200000/);
