@@ -131,7 +131,8 @@ ${client_pin[@]+"${client_pin[@]}"} node --input-type=module -e "
       ...JSON.parse(settingsText),
       pinning: { serverCpus: serverCpus || null, clientCpus: clientCpus || null, serverAllowed: serverAffinity || null, clientAllowed: own, clientAvailableParallelism: availableParallelism() },
     },
-    peak: { goodputQps: peak.goodputQps, atOfferedQps: peak.rateQps, atLadderTop: peak.rateQps === Math.max(...ladder.sweep.map((p) => p.rateQps)) },
+    // the peak may lie above the ladder when it is at the top rung and still grew by more than 5 % from the rung below
+    peak: { goodputQps: peak.goodputQps, atOfferedQps: peak.rateQps, mayBeHigher: peak === ladder.sweep[ladder.sweep.length - 1] && (ladder.sweep.length < 2 || peak.goodputQps > 1.05 * ladder.sweep[ladder.sweep.length - 2].goodputQps) },
     ladder: ladder.sweep.map(row),
     points: overload.sweep.map((p, i) => ({ multiple: Number(multiples.split(',')[i]), ...row(p) })),
     server,
@@ -139,7 +140,7 @@ ${client_pin[@]+"${client_pin[@]}"} node --input-type=module -e "
   };
   writeFileSync(dir + '/overload-summary.json', JSON.stringify(record, null, 2) + '\n');
   const pct = (x) => (x === null || x === undefined ? '-' : (100 * x).toFixed(1) + ' %');
-  console.log('peak goodput ' + peak.goodputQps.toFixed(1) + '/s at ' + peak.rateQps + '/s offered' + (record.peak.atLadderTop ? ' (the top of the ladder: the peak may be higher)' : ''));
+  console.log('peak goodput ' + peak.goodputQps.toFixed(1) + '/s at ' + peak.rateQps + '/s offered' + (record.peak.mayBeHigher ? ' (still rising at the top of the ladder: the peak may be higher)' : ''));
   for (const p of record.points) console.log(p.multiple + 'x: offered ' + p.offeredQps + '/s, goodput ' + p.goodputQps.toFixed(1) + '/s (' + pct(p.goodputOfPeak) + ' of peak), accepted within QoS ' + pct(p.acceptedWithinQos.client) + ' client / ' + pct(p.acceptedWithinQos.server) + ' server, client lag p99 ' + (p.clientSendLagMs ? p.clientSendLagMs.p99.toFixed(1) : '-') + ' ms');
 " "$out" "$client_root" "$multiples" "$server_cpus" "$client_cpus" "$server_affinity" "$(node -e "console.log(JSON.stringify({
     models: ['resnet50', 'bert'], scale: 'tiny', loadOn: 'resnet50', policy: 'abacus', qosMs: $qos, batch: 1, predictor: process.argv[1], allowExtrapolation: true,
