@@ -23,7 +23,8 @@
 # Needs node only (and taskset to pin, coreutils' timeout): every step is `node <cli.js>`, the readiness
 # probe is node's fetch; run from the project root or the bundled app ($APP of ../shared/gpu/pack.sh, with
 # this script and data/predictor/cpu-tiny-2in4-mlp-all packed along). Environment: PORT (18931),
-# MODELS_DIR (a temporary folder), CLIENT_CLI (dist/cli.js), PREDICTOR, SERVER_FLAGS (more serve flags).
+# MODELS_DIR (a temporary folder), CLIENT_CLI (dist/cli.js), PREDICTOR, SERVER_FLAGS (more serve flags),
+# ALLOW_EXTRAPOLATION=0 (for a server older than the flag).
 # Bounded: abacus stress caps the requests of a sweep (200,000) and each rate's duration (120 s); every
 # node step is killed after 10 minutes.
 set -euo pipefail
@@ -69,7 +70,9 @@ if [ -n "$server_cpus$client_cpus" ]; then
 fi
 mkdir -p "$out"
 node "$server_cli" zoo build resnet50 bert --scale tiny --models-dir "$models" >/dev/null
-serve_args=(serve --listen "127.0.0.1:$port" --comb resnet50 bert --scale tiny --models-dir "$models" --policy abacus --qos "$qos" --predictor "$predictor" --batch-sizes 1 --seq-lens 8 --allow-extrapolation)
+serve_args=(serve --listen "127.0.0.1:$port" --comb resnet50 bert --scale tiny --models-dir "$models" --policy abacus --qos "$qos" --predictor "$predictor" --batch-sizes 1 --seq-lens 8)
+# a server from before the predictor's extrapolation check (a8f029c, data/serve/overload-2026-12-03) has no such flag
+[ "${ALLOW_EXTRAPOLATION:-1}" = 1 ] && serve_args+=(--allow-extrapolation)
 # shellcheck disable=SC2086 # SERVER_FLAGS is a list of flags
 if [ -n "$ladder" ]; then
   ${server_pin[@]+"${server_pin[@]}"} timeout 600 node "$server_cli" "${serve_args[@]}" --json ${SERVER_FLAGS:-} >"$out/server.json" 2>"$out/server.log" &
@@ -143,7 +146,7 @@ ${client_pin[@]+"${client_pin[@]}"} node --input-type=module -e "
   console.log('peak goodput ' + peak.goodputQps.toFixed(1) + '/s at ' + peak.rateQps + '/s offered' + (record.peak.mayBeHigher ? ' (still rising at the top of the ladder: the peak may be higher)' : ''));
   for (const p of record.points) console.log(p.multiple + 'x: offered ' + p.offeredQps + '/s, goodput ' + p.goodputQps.toFixed(1) + '/s (' + pct(p.goodputOfPeak) + ' of peak), accepted within QoS ' + pct(p.acceptedWithinQos.client) + ' client / ' + pct(p.acceptedWithinQos.server) + ' server, client lag p99 ' + (p.clientSendLagMs ? p.clientSendLagMs.p99.toFixed(1) : '-') + ' ms');
 " "$out" "$client_root" "$multiples" "$server_cpus" "$client_cpus" "$server_affinity" "$(node -e "console.log(JSON.stringify({
-    models: ['resnet50', 'bert'], scale: 'tiny', loadOn: 'resnet50', policy: 'abacus', qosMs: $qos, batch: 1, predictor: process.argv[1], allowExtrapolation: true,
+    models: ['resnet50', 'bert'], scale: 'tiny', loadOn: 'resnet50', policy: 'abacus', qosMs: $qos, batch: 1, predictor: process.argv[1], allowExtrapolation: '${ALLOW_EXTRAPOLATION:-1}' === '1',
     serverFlags: process.argv[2] || null, ladder: process.argv[3].split(',').map(Number), ladderDurationS: Number(process.argv[4]),
     multiples: process.argv[5].split(',').map(Number), overloadDurationS: Number(process.argv[6]), wallS: Number(process.argv[7]),
   }))" "$predictor" "${SERVER_FLAGS:-}" "$ladder" "$ladder_duration" "$multiples" "$overload_duration" "$((ended - started))")"
