@@ -37,6 +37,8 @@ export function stressCommand(): Command {
     .option('--large-body-mb <n>', 'size of each large body, MiB', parseNumberOption('--large-body-mb', 0.001), DEFAULT_STRESS_BOUNDS.largeBodyBytes / 1024 / 1024)
     .option('--slow-connections <n>', 'slowloris connections', parseIntOption('--slow-connections', 1), DEFAULT_STRESS_BOUNDS.slowConnections)
     .option('--flood-connections <n>', 'connections of the flood', parseIntOption('--flood-connections', 1), DEFAULT_STRESS_BOUNDS.floodConnections)
+    .option('--grpc <host:port>', "the server's gRPC address (loopback only): runs the grpc-garbage attack")
+    .option('--grpc-garbage <n>', 'ModelInfer messages that are not protobuf (each at most 4 KiB; at most 1024)', parseIntOption('--grpc-garbage', 1), DEFAULT_STRESS_BOUNDS.grpcGarbageFrames)
     .option('--sweep <rates>', 'open-loop Poisson rates, requests/s (e.g. 50,100,200,400,800)', parseRates)
     .option('--duration <s>', 'seconds per sweep rate (at most 120)', parseNumberOption('--duration', 0.1), 10)
     .option('--qos <ms>', 'QoS of the sweep requests, ms (sent as the abacus-qos-ms header and the qos_ms parameter)', parseNumberOption('--qos', 0.001), 50)
@@ -55,7 +57,8 @@ export function stressCommand(): Command {
           attacks = await runAttacks(url, {
             ...(names ? { names } : {}),
             ...(opts.model ? { model: opts.model } : {}),
-            bounds: { largeBodies: opts.largeBodies, largeBodyBytes: Math.round(opts.largeBodyMb * 1024 * 1024), slowConnections: opts.slowConnections, floodConnections: opts.floodConnections, ...(authToken ? { authToken } : {}) },
+            ...(opts.grpc !== undefined ? { grpc: opts.grpc } : {}),
+            bounds: { largeBodies: opts.largeBodies, largeBodyBytes: Math.round(opts.largeBodyMb * 1024 * 1024), slowConnections: opts.slowConnections, floodConnections: opts.floodConnections, grpcGarbageFrames: opts.grpcGarbage, ...(authToken ? { authToken } : {}) },
             onResult: (r) => say(`${r.verdict.padEnd(4)} ${r.name} (${r.ms} ms): ${r.detail}`),
           });
         }
@@ -70,7 +73,7 @@ export function stressCommand(): Command {
           url: url.href,
           attacks,
           sweep: sweep.map(({ summary, ...p }) => ({ ...p, p50Ms: summary.p50Ms, p99Ms: summary.p99Ms, serverP99Ms: summary.serverP99Ms, errors: summary.errors })),
-          settings: { durationS: opts.duration, qosMs: opts.qos, seed: opts.seed, model: opts.model ?? null },
+          settings: { durationS: opts.duration, qosMs: opts.qos, seed: opts.seed, model: opts.model ?? null, grpc: opts.grpc ?? null },
           provenance: collectProvenance({ seed: opts.seed }),
         };
         if (opts.out) writeJsonAtomic(join(opts.out, 'stress.json'), record);

@@ -9,6 +9,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 /** Environment variable the CLI reads the token from (safer than a flag, which `ps` shows). */
 export const AUTH_TOKEN_ENV = 'ABACUS_AUTH_TOKEN';
 
+/** Environment variable `abacus balance` reads the token for its own calls to the nodes from. */
+export const NODE_TOKEN_ENV = 'ABACUS_NODE_TOKEN';
+
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
 /** Whether an `authorization` value carries the bearer token (scheme case-insensitive). */

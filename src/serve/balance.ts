@@ -16,16 +16,24 @@
  *
  * Status codes are the nodes': 429 when the node could not meet the QoS (or, with `clock`, no node was
  * idle in time); 503 when no node could be reached or the balancer is draining.
+ *
+ * Tokens: a forwarded request (inference, model metadata) carries the caller's `authorization` header
+ * as it came, so nodes that need a token check the caller's; a caller without one is forwarded without
+ * one (the node's 401 is relayed). The balancer's own calls to the nodes (model list and metadata at the
+ * start, status polls) carry `nodeToken`. With `authToken`, the balancer checks callers itself as
+ * `abacus serve` does: every route but the health probes needs `authorization: Bearer <token>` (401,
+ * nothing forwarded, the body not read).
  */
 import { createServer, type IncomingMessage, type ServerResponse, type Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { InputError, errorMessage } from '../common/errors.js';
 import { Rng } from '../common/rng.js';
-import { fetchJson, httpCall, keepAliveAgent, listModels, modelMetadata, urlFor, type RemoteModel } from './client.js';
-import { BINARY_HEADER, QOS_HEADER, listen, methodOf, readBody, routeOf, sendError, sendJson, splitBody, parseJsonObject, type HostPort, type HttpFront } from './http.js';
+import { HttpStatusError, fetchJson, httpCall, keepAliveAgent, listModels, modelMetadata, urlFor, type RemoteModel } from './client.js';
+import { BINARY_HEADER, QOS_HEADER, authorizedFor, listen, methodOf, readBody, refuseUnauthorized, routeOf, sendError, sendJson, splitBody, parseJsonObject, type HostPort, type HttpFront } from './http.js';
 import { ProtocolError } from './tensors.js';
 import { SERVER_NAME, SERVER_VERSION } from './server.js';
+import { NODE_TOKEN_ENV } from './auth.js';
 
 export type BalancePolicy = 'random' | 'least-loaded' | 'headroom' | 'clock';
 export const BALANCE_POLICIES: readonly BalancePolicy[] = ['random', 'least-loaded', 'headroom', 'clock'];
@@ -42,6 +50,10 @@ export interface BalancerOptions {
   maxBodyBytes?: number;
   /** clock: most requests waiting for an idle node (default 4096); beyond, 429 at once. */
   maxWaiting?: number;
+  /** Callers must send `authorization: Bearer <token>` (health probes excepted; 401 otherwise). */
+  authToken?: string;
+  /** Sent as `authorization: Bearer <token>` on the balancer's own calls to the nodes (model list, metadata, status polls). */
+  nodeToken?: string;
 }
 
 /** What a node last reported (`GET /v2/abacus/status`). */
@@ -80,6 +92,16 @@ interface Waiter {
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** The caller's `authorization` header, to forward as it came (none when it sent none). */
+function callerAuthHeaders(req: IncomingMessage): Record<string, string> {
+  const value = req.headers.authorization;
+  return typeof value === 'string' ? { authorization: value } : {};
+}
+
+function nodeAuthHeaders(token: string | undefined): Record<string, string> {
+  return token === undefined ? {} : { authorization: `Bearer ${token}` };
+}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -130,20 +152,25 @@ export class Balancer {
     if (options.nodes.length === 0) throw new InputError('--nodes lists no node');
     if (!BALANCE_POLICIES.includes(options.policy)) throw new InputError(`unknown balancer policy '${String(options.policy)}': expected ${BALANCE_POLICIES.join(', ')}`);
     const first = options.nodes[0] as URL;
+    const nodeHeaders = nodeAuthHeaders(options.nodeToken);
+    const cannotRead = (url: URL, err: unknown): InputError => {
+      const hint = err instanceof HttpStatusError && err.status === 401 ? (options.nodeToken === undefined ? ` (the node needs a token: give the balancer --node-token or $${NODE_TOKEN_ENV})` : ' (the node refuses the balancer\'s node token)') : '';
+      return new InputError(`cannot read the models of node ${url.href}: ${errorMessage(err)}${hint}`, { cause: err });
+    };
     let names: string[];
-    try {
-      names = await listModels(first);
-    } catch (err) {
-      throw new InputError(`cannot read the models of node ${first.href}: ${errorMessage(err)}`, { cause: err });
-    }
     const models = new Map<string, RemoteModel>();
-    for (const [i, name] of names.entries()) models.set(name, await modelMetadata(first, name, i));
+    try {
+      names = await listModels(first, 10_000, nodeHeaders);
+      for (const [i, name] of names.entries()) models.set(name, await modelMetadata(first, name, i, 10_000, nodeHeaders));
+    } catch (err) {
+      throw cannotRead(first, err);
+    }
     for (const url of options.nodes.slice(1)) {
       let other: string[];
       try {
-        other = await listModels(url);
+        other = await listModels(url, 10_000, nodeHeaders);
       } catch (err) {
-        throw new InputError(`cannot read the models of node ${url.href}: ${errorMessage(err)}`, { cause: err });
+        throw cannotRead(url, err);
       }
       if ([...other].sort().join(',') !== [...names].sort().join(',')) throw new InputError(`node ${url.href} serves ${other.join(', ')}, node ${first.href} serves ${names.join(', ')}: every node must serve the same models`);
     }
@@ -179,7 +206,7 @@ export class Balancer {
     if (node.polling) return;
     node.polling = true;
     try {
-      const value = await fetchJson(urlFor(node.url, '/v2/abacus/status'), { timeoutMs: 2000, agent: node.agent });
+      const value = await fetchJson(urlFor(node.url, '/v2/abacus/status'), { timeoutMs: 2000, agent: node.agent, headers: nodeAuthHeaders(this.options.nodeToken) });
       node.report = parseReport(value);
       node.sentSinceReport.clear();
     } catch {
@@ -208,6 +235,10 @@ export class Balancer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const route = routeOf(req.url ?? '/');
+    if (!authorizedFor(route, req, this.options.authToken)) {
+      if (route.kind === 'model' && route.action === 'infer') this.requests.inc({ node: 'none', outcome: '401' });
+      return refuseUnauthorized(req, res);
+    }
     const method = methodOf(route);
     if (method === null) return sendJson(res, 404, { error: `no route ${req.method ?? ''} ${req.url ?? ''}` });
     if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) return sendJson(res, 405, { error: `takes ${method}, not ${req.method ?? '?'}` }, { allow: method });
@@ -237,8 +268,11 @@ export class Balancer {
         }
         if (route.action === 'ready') return sendJson(res, this.ready() ? 200 : 503, { name: m.name, ready: this.ready() });
         if (route.action === 'metadata') {
-          const value = await fetchJson(urlFor((this.nodes[0] as NodeState).url, `/v2/models/${encodeURIComponent(m.name)}`), { timeoutMs: 5000 });
-          return sendJson(res, 200, value);
+          const node = this.nodes[0] as NodeState;
+          const reply = await httpCall(urlFor(node.url, `/v2/models/${encodeURIComponent(m.name)}`), { timeoutMs: 5000, agent: node.agent, headers: callerAuthHeaders(req) });
+          res.writeHead(reply.status, { 'content-type': String(reply.headers['content-type'] ?? 'application/json'), 'content-length': String(reply.body.length) });
+          res.end(reply.body);
+          return;
         }
         return this.infer(m.name, req, res);
       }
@@ -388,7 +422,7 @@ export class Balancer {
     node.forwarded++;
     node.sentSinceReport.set(model, (node.sentSinceReport.get(model) ?? 0) + 1);
     const t0 = performance.now();
-    const headers: Record<string, string> = { 'content-type': String(req.headers['content-type'] ?? 'application/json') };
+    const headers: Record<string, string> = { 'content-type': String(req.headers['content-type'] ?? 'application/json'), ...callerAuthHeaders(req) };
     const bin = req.headers[BINARY_HEADER];
     if (typeof bin === 'string') headers[BINARY_HEADER] = bin;
     const qos = req.headers[QOS_HEADER];

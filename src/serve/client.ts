@@ -100,7 +100,15 @@ export function httpCall(url: URL, options: HttpCallOptions = {}): Promise<HttpR
   });
 }
 
-/** GET/POST a JSON endpoint; non-2xx answers and bad JSON are errors naming the URL. */
+/** A non-2xx answer of a JSON endpoint. */
+export class HttpStatusError extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message);
+    this.name = 'HttpStatusError';
+  }
+}
+
+/** GET/POST a JSON endpoint; non-2xx answers (HttpStatusError) and bad JSON are errors naming the URL. */
 export async function fetchJson(url: URL, options: HttpCallOptions = {}): Promise<unknown> {
   let reply: HttpReply;
   try {
@@ -116,7 +124,7 @@ export async function fetchJson(url: URL, options: HttpCallOptions = {}): Promis
   }
   if (reply.status < 200 || reply.status >= 300) {
     const message = typeof value === 'object' && value !== null && 'error' in value ? String((value as { error: unknown }).error) : `status ${reply.status}`;
-    throw new Error(`${url.href}: ${message}`);
+    throw new HttpStatusError(`${url.href}: ${message}`, reply.status);
   }
   return value;
 }

@@ -19,7 +19,11 @@
  * UNAVAILABLE (not accepting, the query's host failed, or the bound on held request bytes is reached),
  * INTERNAL otherwise. A message that cannot be decoded is INVALID_ARGUMENT (grpc-js alone would say
  * INTERNAL). With a token, every call but ServerLive, ServerReady and the health service's needs
- * metadata `authorization: Bearer <token>` (UNAUTHENTICATED otherwise; reflection too). Every call's
+ * metadata `authorization: Bearer <token>` (UNAUTHENTICATED otherwise; reflection too), checked on the
+ * call's metadata before its message is read. ModelInfer's message is decoded only after admission: the
+ * token, the model (read from the undecoded message's top level) and admission (the QoS of metadata
+ * `abacus-qos-ms`, else the model's default; a full queue or a predicted miss is RESOURCE_EXHAUSTED)
+ * come first, as over HTTP before the body is read. Every call's
  * final status is reported through `GrpcApi.callEnded`, also of calls that end before their handler runs
  * (a deadline that expires while the request arrives, a refused token).
  */
@@ -35,6 +39,8 @@ import type { InferRequestIn, InferResult, InferenceCore, ModelMetadata, Request
 import type { HostPort } from './http.js';
 import type { ByteBudget } from './limits.js';
 import { bearerMatches } from './auth.js';
+import { QOS_HEADER, parseQosMs } from './http.js';
+import { peekInferRequestHead, type InferRequestHead } from './proto-peek.js';
 
 /** Concurrent calls on one gRPC connection (HTTP/2 streams). */
 const GRPC_MAX_CONCURRENT_STREAMS = 128;
@@ -245,6 +251,8 @@ export interface GrpcApi {
   ready(): boolean;
   /** Told the final status of every call (method name, e.g. 'ModelInfer'; status code name, e.g. 'OK'). */
   callEnded?(method: string, code: string): void;
+  /** Told each time a ModelInfer message is decoded (that is: it passed the token, the model and admission). */
+  inferDecoded?(): void;
 }
 
 export interface GrpcFront {
@@ -302,6 +310,21 @@ function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) =>
 
 const STATUS_NAME: ReadonlyMap<number, string> = new Map(Object.entries(grpc.status).filter((e): e is [string, number] => typeof e[1] === 'number').map(([k, v]) => [v, k]));
 
+/**
+ * How early (wall-clock ms) grpc-js's deadline timer can fire. grpc-js sets a call's deadline to
+ * `Date.now() + timeout` and arms `setTimeout(timeout)`, which runs on libuv's monotonic clock in whole
+ * ms: it fires once that clock's ms counter has advanced by `timeout`, which can be just over
+ * `timeout - 1` ms later, while `Date.now()` has not yet reached the deadline (measured: 24 of 1000
+ * 1 ms deadlines were seen by a plain `deadline <= Date.now()` as a client's cancel).
+ */
+const DEADLINE_TIMER_EARLY_MS = 1;
+
+/** Whether a call that grpc-js cancelled before any status was sent had reached its deadline (its timer fired) rather than lost its client. */
+function deadlineReached(deadline: grpc.Deadline, nowMs: number): boolean {
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(ms) && ms - DEADLINE_TIMER_EARLY_MS <= nowMs;
+}
+
 /** Reports every call's final status once: the status sent, or (a call ended before any status: an expired deadline, a client gone) DEADLINE_EXCEEDED / CANCELLED. */
 function statusInterceptor(report: (method: string, code: string) => void): grpc.ServerInterceptor {
   return (descriptor, call) => {
@@ -314,11 +337,7 @@ function statusInterceptor(report: (method: string, code: string) => void): grpc
     };
     return new grpc.ServerInterceptingCall(call, {
       start: (next) => next({
-        onCancel: () => {
-          const deadline = call.getDeadline();
-          const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-          once(ms <= Date.now() ? 'DEADLINE_EXCEEDED' : 'CANCELLED');
-        },
+        onCancel: () => once(deadlineReached(call.getDeadline(), Date.now()) ? 'DEADLINE_EXCEEDED' : 'CANCELLED'),
       }),
       sendStatus: (status, next) => {
         once(STATUS_NAME.get(status.code) ?? String(status.code));
@@ -328,13 +347,20 @@ function statusInterceptor(report: (method: string, code: string) => void): grpc
   };
 }
 
+/** The calls that need no token: the liveness and readiness probes. */
+const OPEN_PATHS: ReadonlySet<string> = new Set(['/inference.GRPCInferenceService/ServerLive', '/inference.GRPCInferenceService/ServerReady', '/grpc.health.v1.Health/Check', '/grpc.health.v1.Health/List', '/grpc.health.v1.Health/Watch']);
+
+/** ModelInfer checks its token in its handler, before decoding, so that a refusal is counted under its model. */
+const MODEL_INFER_PATH = '/inference.GRPCInferenceService/ModelInfer';
+
 /**
- * With a token, the reflection service's calls need it too (its handlers are @grpc/reflection's, so the
- * check is made on the call's metadata, before any message); every other service checks in its handlers.
+ * With a token, a call needs metadata `authorization: Bearer <token>`: checked on the call's metadata,
+ * before any message is read (so never decoded), for every method but the open probes and ModelInfer
+ * (which checks it on its undecoded message). Server reflection too (its handlers are @grpc/reflection's).
  */
-function reflectionTokenInterceptor(authorized: (metadata: grpc.Metadata) => boolean, refusal: { code: grpc.status; details: string }): grpc.ServerInterceptor {
+function tokenInterceptor(authorized: (metadata: grpc.Metadata) => boolean, refusal: { code: grpc.status; details: string }): grpc.ServerInterceptor {
   return (descriptor, call) => {
-    if (!descriptor.path.startsWith('/grpc.reflection.')) return new grpc.ServerInterceptingCall(call);
+    if (OPEN_PATHS.has(descriptor.path) || descriptor.path === MODEL_INFER_PATH) return new grpc.ServerInterceptingCall(call);
     return new grpc.ServerInterceptingCall(call, {
       start: (next) => next({
         onReceiveMetadata: (metadata, mdNext) => {
@@ -348,26 +374,114 @@ function reflectionTokenInterceptor(authorized: (metadata: grpc.Metadata) => boo
 
 type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
+/** The QoS a call asks in metadata `abacus-qos-ms` (admission before decoding uses it), if given. */
+function qosMetadataMs(metadata: grpc.Metadata): number | undefined {
+  const values = metadata.get(QOS_HEADER);
+  if (values.length === 0) return undefined;
+  return parseQosMs(values[0]?.toString() ?? '', `metadata ${QOS_HEADER}`);
+}
+
+/**
+ * ModelInfer, registered with a deserializer that keeps the message's bytes: everything admission needs
+ * is decided before the message is decoded. In order: the token (metadata), the model and version (read
+ * from the message's top level, `peekInferRequestHead`: NOT_FOUND for an unknown model), the QoS of
+ * metadata `abacus-qos-ms` (else the model's default) and admission (`admitBeforeBody`: a full queue or a
+ * predicted miss is RESOURCE_EXHAUSTED), the bound on held request bytes (the message's length;
+ * UNAVAILABLE); only then is the message decoded (`GrpcApi.inferDecoded` is told) and checked.
+ */
+function modelInferHandler(
+  api: GrpcApi,
+  decode: (bytes: Buffer) => GrpcInferRequest,
+  authorized: (metadata: grpc.Metadata) => boolean,
+  refusal: { code: grpc.status; details: string },
+  inflight: ByteBudget | undefined,
+): Unary<Buffer, GrpcInferResponse> {
+  return (call, callback) => {
+    const receivedAt = performance.now();
+    const bytes = call.request;
+    if (!authorized(call.metadata)) {
+      // counted under its model when its top level names one (nothing more is read of a stranger's message)
+      let label = '';
+      try {
+        label = peekInferRequestHead(bytes).modelName;
+      } catch {
+        // not wire format: counted under no model
+      }
+      api.core.countInvalid(label);
+      callback(refusal);
+      return;
+    }
+    let head: InferRequestHead;
+    try {
+      head = peekInferRequestHead(bytes);
+    } catch (err) {
+      api.core.countInvalid('');
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: `the request message could not be decoded: ${errorMessage(err)}` });
+      return;
+    }
+    const version = head.modelVersion || undefined;
+    let release: () => void;
+    let qosMs: number | undefined;
+    try {
+      api.core.model(head.modelName, version); // an unknown model is NOT_FOUND whatever the rest says
+      qosMs = qosMetadataMs(call.metadata);
+      release = api.core.admitBeforeBody(head.modelName, version, qosMs); // counts its own refusals
+    } catch (err) {
+      if (!(err instanceof ProtocolError && (err.kind === 'rejected' || err.kind === 'unavailable'))) api.core.countRefused(head.modelName, err);
+      callback(toServiceError(err));
+      return;
+    }
+    // grpc-js holds the whole message (bounded by --max-body-mb); its decoded tensors are views of it
+    if (inflight && !inflight.tryTake(bytes.byteLength)) {
+      release();
+      const err = new ProtocolError('unavailable', `the server holds ${inflight.usedBytes} bytes of requests; ${bytes.byteLength} more is over its limit of ${inflight.limitBytes}; retry later`);
+      api.core.countRefused(head.modelName, err);
+      callback(toServiceError(err));
+      return;
+    }
+    const done = (err: Partial<grpc.StatusObject> | null, res?: GrpcInferResponse): void => {
+      release();
+      inflight?.release(bytes.byteLength);
+      if (err) callback(err);
+      else callback(null, res);
+    };
+    let request: InferRequestIn;
+    try {
+      let decoded: GrpcInferRequest;
+      try {
+        decoded = decode(bytes);
+      } catch (err) {
+        throw new ProtocolError('bad-request', `the request message could not be decoded: ${errorMessage(err)}`);
+      } finally {
+        api.inferDecoded?.();
+      }
+      request = fromGrpcRequest(decoded);
+      if (qosMs !== undefined && request.parameters.qos_ms === undefined) request = { ...request, parameters: { ...request.parameters, qos_ms: qosMs } };
+    } catch (err) {
+      api.core.countInvalid(head.modelName);
+      done(toServiceError(err));
+      return;
+    }
+    const gone = new AbortController();
+    call.once('cancelled', () => gone.abort());
+    api.core.inferEncoded(request, gone.signal, toGrpcResponse, { receivedAt, onSubmitted: release }).then(
+      (res) => done(null, res),
+      (err: unknown) => done(toServiceError(err)),
+    );
+  };
+}
+
 /** Serve the protocol over gRPC on `host:port` (insecure: loopback and trusted networks). */
 export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes = 64 * 1024 * 1024, inflight?: ByteBudget, authToken?: string): Promise<GrpcFront> {
   const authorized = (metadata: grpc.Metadata): boolean => authToken === undefined || bearerMatches(metadata.get('authorization')[0]?.toString(), authToken);
   const refusal = { code: grpc.status.UNAUTHENTICATED, details: 'this server needs metadata authorization: Bearer <token>' };
-  /** With a token, a call needs metadata `authorization: Bearer <token>` (UNAUTHENTICATED otherwise). */
-  const guarded = <Req, Res>(handler: Unary<Req, Res>, onRefused?: (req: Req) => void): Unary<Req, Res> => (call, callback) => {
-    if (!authorized(call.metadata)) {
-      if (undecodable(call.request) === null) onRefused?.(call.request);
-      callback(refusal);
-      return;
-    }
-    handler(call, callback);
-  };
   const triton = loadProto('triton');
   const kserve = loadProto('kserve');
   const health = loadProto('health');
   // the status interceptor first, so that it sees the token interceptor's refusals too
   const interceptors: grpc.ServerInterceptor[] = [
     ...(api.callEnded ? [statusInterceptor((m, c) => api.callEnded?.(m, c))] : []),
-    ...(authToken !== undefined ? [reflectionTokenInterceptor(authorized, refusal)] : []),
+    ...(authToken !== undefined ? [tokenInterceptor(authorized, refusal)] : []),
   ];
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxMessageBytes,
@@ -386,45 +500,25 @@ export async function startGrpcFront(api: GrpcApi, at: HostPort, maxMessageBytes
     List: unary(() => ({ statuses: { '': { status: servingStatus('') }, [inferenceName]: { status: servingStatus(inferenceName) } } })),
   });
   new ReflectionService({ ...triton, ...health }).addToServer(server);
-  server.addService(tolerantService(inferenceServiceDefinition(triton, kserve)), {
+  const inference = inferenceServiceDefinition(triton, kserve);
+  const inferDefinition = inference.ModelInfer as grpc.MethodDefinition<GrpcInferRequest, GrpcInferResponse>;
+  const modelInfer = modelInferHandler(api, inferDefinition.requestDeserialize, authorized, refusal, inflight);
+  server.addService({ ...tolerantService(inference), ModelInfer: { ...inferDefinition, requestDeserialize: (bytes: Buffer): Buffer => bytes } }, {
     ServerLive: unary(() => ({ live: true })),
     ServerReady: unary(() => ({ ready: api.ready() })),
-    ModelReady: guarded(unary((req: { name: string; version: string }) => {
+    ModelReady: unary((req: { name: string; version: string }) => {
       api.core.model(req.name, req.version || undefined);
       return { ready: api.ready() };
-    })),
-    ServerMetadata: guarded(unary(() => api.serverMetadata())),
-    ModelMetadata: guarded(unary((req: { name: string; version: string }) => {
+    }),
+    ServerMetadata: unary(() => api.serverMetadata()),
+    ModelMetadata: unary((req: { name: string; version: string }) => {
       const m = api.core.metadata(req.name, req.version || undefined);
       return { name: m.name, versions: m.versions, platform: m.platform, inputs: m.inputs, outputs: m.outputs, properties: metadataProperties(m) };
-    })),
-    ModelConfig: guarded(unary((req: { name: string; version: string }) => ({ config: api.core.config(req.name, req.version || undefined) }))),
-    ModelStatistics: guarded(unary((req: { name: string; version: string }) => ({ model_stats: api.core.statistics(req.name, req.version || undefined) }))),
-    RepositoryIndex: guarded(unary(() => ({ models: api.core.modelNames.map((name) => ({ name, version: '1', state: 'READY', reason: '' })) }))),
-    ModelInfer: guarded(unary(async (req: GrpcInferRequest, call: grpc.ServerUnaryCall<GrpcInferRequest, GrpcInferResponse>) => {
-      let request: InferRequestIn;
-      try {
-        api.core.model(req.model_name, req.model_version || undefined); // an unknown model is NOT_FOUND whatever the rest says
-        request = fromGrpcRequest(req);
-      } catch (err) {
-        api.core.countInvalid(req.model_name);
-        throw err;
-      }
-      // the message is already decoded (grpc-js bounds each one); hold its tensor bytes while it is served
-      const bytes = (req.raw_input_contents ?? []).reduce((n, b) => n + b.byteLength, 0) + (req.inputs ?? []).reduce((n, t) => n + 4 * (t.contents?.fp32_contents.length ?? 0), 0);
-      if (inflight && !inflight.tryTake(bytes)) {
-        const err = new ProtocolError('unavailable', `the server holds ${inflight.usedBytes} bytes of requests; ${bytes} more is over its limit of ${inflight.limitBytes}; retry later`);
-        api.core.countRefused(req.model_name, err);
-        throw err;
-      }
-      try {
-        const gone = new AbortController();
-        call.once('cancelled', () => gone.abort());
-        return await api.core.inferEncoded(request, gone.signal, toGrpcResponse);
-      } finally {
-        inflight?.release(bytes);
-      }
-    }, () => api.core.countInvalid('')), (req) => api.core.countInvalid(req.model_name)),
+    }),
+    ModelConfig: unary((req: { name: string; version: string }) => ({ config: api.core.config(req.name, req.version || undefined) })),
+    ModelStatistics: unary((req: { name: string; version: string }) => ({ model_stats: api.core.statistics(req.name, req.version || undefined) })),
+    RepositoryIndex: unary(() => ({ models: api.core.modelNames.map((name) => ({ name, version: '1', state: 'READY', reason: '' })) })),
+    ModelInfer: modelInfer,
   });
   const host = at.host.includes(':') ? `[${at.host}]` : at.host;
   const port = await new Promise<number>((resolve, reject) => {

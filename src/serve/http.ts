@@ -437,12 +437,10 @@ interface RequestContext {
 }
 
 async function handle(api: HttpApi, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
-  const authToken = ctx.authToken;
   const route = routeOf(req.url ?? '/');
-  if (authToken !== undefined && route.kind !== 'live' && route.kind !== 'ready' && !bearerMatches(req.headers.authorization, authToken)) {
+  if (!authorizedFor(route, req, ctx.authToken)) {
     if (route.kind === 'model' && route.action === 'infer') api.core.countInvalid(route.model);
-    dropUnreadBody(req, res);
-    sendJson(res, 401, { error: req.headers.authorization === undefined ? 'this server needs authorization: Bearer <token>' : 'the bearer token is not this server\'s' }, { 'www-authenticate': 'Bearer' });
+    refuseUnauthorized(req, res);
     return;
   }
   const method = methodOf(route);
@@ -523,13 +521,28 @@ function dropUnreadBody(req: IncomingMessage, res: ServerResponse): void {
   res.once('finish', () => res.socket?.destroy());
 }
 
+/** Whether a request may use a route: without a token, always; with one, the health probes always, else with `authorization: Bearer <token>`. */
+export function authorizedFor(route: Route, req: IncomingMessage, authToken: string | undefined): boolean {
+  return authToken === undefined || route.kind === 'live' || route.kind === 'ready' || bearerMatches(req.headers.authorization, authToken);
+}
+
+/** Answer 401 (no or wrong token) without reading the body (a large one closes the connection after the answer). */
+export function refuseUnauthorized(req: IncomingMessage, res: ServerResponse): void {
+  dropUnreadBody(req, res);
+  sendJson(res, 401, { error: req.headers.authorization === undefined ? 'this server needs authorization: Bearer <token>' : 'the bearer token is not this server\'s' }, { 'www-authenticate': 'Bearer' });
+}
+
 /** The request's QoS from header `abacus-qos-ms` (admission before the body is read uses it), if given. */
 export function qosHeaderMs(req: IncomingMessage): number | undefined {
   const raw = req.headers[QOS_HEADER];
   if (raw === undefined) return undefined;
-  const text = Array.isArray(raw) ? (raw[0] ?? '') : raw;
+  return parseQosMs(Array.isArray(raw) ? (raw[0] ?? '') : raw, `header ${QOS_HEADER}`);
+}
+
+/** A QoS given as text (HTTP header, gRPC metadata): a positive number of ms, at most an hour. */
+export function parseQosMs(text: string, what: string): number {
   const n = text.trim() === '' ? Number.NaN : Number(text);
-  if (!Number.isFinite(n) || n <= 0 || n > 3_600_000) throw new ProtocolError('bad-request', `header ${QOS_HEADER} must be a positive number of ms (at most an hour), got '${text}'`);
+  if (!Number.isFinite(n) || n <= 0 || n > 3_600_000) throw new ProtocolError('bad-request', `${what} must be a positive number of ms (at most an hour), got '${text}'`);
   return n;
 }
 

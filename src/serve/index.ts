@@ -9,7 +9,7 @@ export { ProtocolError, decodeInputs, floatToHalf, type ProtocolErrorKind, type 
 export { Balancer, BALANCE_POLICIES, type BalancePolicy, type BalancerOptions } from './balance.js';
 export { runLoad, summarizeLoad, loadSteps, formatLoadCsv, type LoadRecord, type LoadSummary, type LoadStep, type LoadOutcome, type LoadOptions } from './load.js';
 export { httpCall, fetchJson, listModels, modelMetadata, parseServerUrl, urlFor, keepAliveAgent, type RemoteModel, type HttpReply } from './client.js';
-export { AUTH_TOKEN_ENV, bearerMatches, checkAuthToken, isLoopbackHost } from './auth.js';
+export { AUTH_TOKEN_ENV, NODE_TOKEN_ENV, bearerMatches, checkAuthToken, isLoopbackHost } from './auth.js';
 export { ByteBudget } from './limits.js';
 export { runAttacks, overloadSweep, assertLoopback, ATTACK_NAMES, type AttackResult, type SweepPoint } from './stress.js';
 export { OffLoopJsonParser } from './json-parse.js';

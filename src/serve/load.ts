@@ -207,7 +207,7 @@ function sleepUntil(t0: number, atMs: number): Promise<void> {
 }
 
 /** Send the trace open-loop and record every request. */
-export async function runLoad(options: LoadOptions): Promise<{ records: LoadRecord[]; summary: LoadSummary }> {
+export async function runLoad(options: LoadOptions): Promise<{ records: LoadRecord[]; summary: LoadSummary; sendLagMs: number[] }> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxInFlight = options.maxInFlight ?? 2048;
   const transport = options.transport ?? httpTransport(options.url, {
@@ -217,6 +217,8 @@ export async function runLoad(options: LoadOptions): Promise<{ records: LoadReco
   const payloads = new PayloadSource(options.models, options.seed ?? 0, options.inputData);
   const trace = [...options.trace].sort((a, b) => a.arrivalMs - b.arrivalMs);
   const records: LoadRecord[] = [];
+  /** How late each request left against its schedule (ms): the client falling behind, not the server. */
+  const sendLagMs: number[] = [];
   const inFlight = new Set<Promise<void>>();
   let done = 0;
   const t0 = performance.now();
@@ -231,6 +233,7 @@ export async function runLoad(options: LoadOptions): Promise<{ records: LoadReco
   try {
     for (const q of trace) {
       await sleepUntil(t0, q.arrivalMs);
+      sendLagMs.push(round3(Math.max(0, performance.now() - t0 - q.arrivalMs)));
       if (inFlight.size >= maxInFlight) {
         records.push({
           id: q.id, model: q.model, batch: q.batch, seq: q.seq, qosMs: q.qosMs, sentMs: round3(q.arrivalMs), finishMs: round3(performance.now() - t0), latencyMs: null,
@@ -248,7 +251,7 @@ export async function runLoad(options: LoadOptions): Promise<{ records: LoadReco
     if (!options.transport) transport.close();
   }
   records.sort((a, b) => a.sentMs - b.sentMs || (a.id < b.id ? -1 : 1));
-  return { records, summary: summarizeLoad(records, options) };
+  return { records, summary: summarizeLoad(records, options), sendLagMs };
 }
 
 /** The run-log row of a request (rejected requests count as dropped). */

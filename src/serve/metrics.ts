@@ -17,6 +17,8 @@
  * - `abacus_host_restarts_total{model}`;
  * - `abacus_grpc_server_handled_total{grpc_method,grpc_code}`: every gRPC call by its final status,
  *   also calls that end before their handler runs (a deadline that expires while the request arrives);
+ * - `abacus_grpc_infer_decoded_total`: ModelInfer messages decoded: only those that passed the token,
+ *   the model check and admission (a refused one is never decoded);
  * - `abacus_inflight_body_bytes`: bytes of request bodies held now (bounded; beyond, 503);
  * - `abacus_build_info{version,commit,node,onnxruntime}`: 1.
  *
@@ -55,6 +57,7 @@ export class ServerMetrics {
   private readonly measuredTotal: Counter<string>;
   private readonly restarts: Counter<'model'>;
   private readonly grpcHandled: Counter<'grpc_method' | 'grpc_code'>;
+  private readonly grpcInferDecoded: Counter<string>;
 
   constructor(status: () => OnlineStatus | null, series: MetricsSeries = { models: [] }, inflightBodyBytes?: () => number) {
     const registers = [this.registry];
@@ -68,6 +71,7 @@ export class ServerMetrics {
     this.measuredTotal = new Counter({ name: 'abacus_group_measured_seconds_total', help: 'Measured time of the groups with a prediction', registers });
     this.restarts = new Counter({ name: 'abacus_host_restarts_total', help: 'Service hosts restarted after they died', labelNames: ['model'], registers });
     this.grpcHandled = new Counter({ name: 'abacus_grpc_server_handled_total', help: 'gRPC calls by method and final status code', labelNames: ['grpc_method', 'grpc_code'], registers });
+    this.grpcInferDecoded = new Counter({ name: 'abacus_grpc_infer_decoded_total', help: 'ModelInfer messages decoded (after the token, model and admission checks)', registers });
     const versions = libraryVersions();
     new Gauge({ name: 'abacus_build_info', help: 'The running abacus: version, git commit, Node and onnxruntime versions (value 1)', labelNames: ['version', 'commit', 'node', 'onnxruntime'], registers })
       .set({ version: versions.abacus ?? 'unknown', commit: gitCommit() ?? 'unknown', node: versions.node ?? 'unknown', onnxruntime: versions['onnxruntime-node'] ?? 'unknown' }, 1);
@@ -126,6 +130,11 @@ export class ServerMetrics {
   /** A gRPC call's final status (method name, status code name). */
   grpcCall(method: string, code: string): void {
     this.grpcHandled.inc({ grpc_method: method, grpc_code: code });
+  }
+
+  /** A ModelInfer message was decoded. */
+  grpcInferDecodedOne(): void {
+    this.grpcInferDecoded.inc();
   }
 
   restart(model: string): void {

@@ -159,6 +159,7 @@ export class OnlineServer {
         status: () => state.server?.status() ?? null,
         metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
         callEnded: (method: string, code: string) => metrics.grpcCall(method, code),
+        inferDecoded: () => metrics.grpcInferDecodedOne(),
       };
       let http: HttpFront | null = null;
       let grpcFront: GrpcFront | null = null;

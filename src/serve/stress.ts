@@ -6,14 +6,18 @@
  *
  * Attacks: outputs amplification, batch and sequence length beyond the manifest's limits, non-finite
  * inputs, malformed JSON, many concurrent large bodies, slowloris (headers trickled), a connection flood,
- * and (with a token) a missing or wrong bearer token.
+ * (with a token) a missing or wrong bearer token, and (with a gRPC address) gRPC ModelInfer messages that
+ * are not protobuf.
  */
 import { connect, type Socket } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import { InputError, errorMessage } from '../common/errors.js';
 import { generateTrace, type ServiceSpec } from '../controller/index.js';
 import { fetchJson, httpCall, keepAliveAgent, modelMetadata, urlFor, type HttpReply, type RemoteModel } from './client.js';
-import { BINARY_HEADER } from './http.js';
+import { BINARY_HEADER, QOS_HEADER, parseHostPort } from './http.js';
+import { loadInferenceService } from './grpc.js';
+import { Rng } from '../common/rng.js';
 import { isLoopbackHost } from './auth.js';
 import { runLoad, type LoadSummary } from './load.js';
 
@@ -32,12 +36,14 @@ export interface StressBounds {
   floodConnections: number;
   /** Bearer token the server expects (attacks without and with a wrong one); none: skipped. */
   authToken?: string;
+  /** gRPC messages of the grpc-garbage attack (each at most `STRESS_LIMITS.grpcGarbageFrameBytes`). */
+  grpcGarbageFrames: number;
 }
 
-export const DEFAULT_STRESS_BOUNDS: StressBounds = { largeBodies: 16, largeBodyBytes: 8 * 1024 * 1024, slowConnections: 200, floodConnections: 1500 };
+export const DEFAULT_STRESS_BOUNDS: StressBounds = { largeBodies: 16, largeBodyBytes: 8 * 1024 * 1024, slowConnections: 200, floodConnections: 1500, grpcGarbageFrames: 64 };
 
 /** Hard ceilings, whatever the flags say. */
-export const STRESS_LIMITS = { largeBodiesTotalBytes: 1024 * 1024 * 1024, connections: 4000, sweepRequests: 200_000, sweepSeconds: 120 };
+export const STRESS_LIMITS = { largeBodiesTotalBytes: 1024 * 1024 * 1024, connections: 4000, sweepRequests: 200_000, sweepSeconds: 120, grpcGarbageFrames: 1024, grpcGarbageFrameBytes: 4096 };
 
 export interface AttackResult {
   name: string;
@@ -54,6 +60,8 @@ interface Target {
   seqModel: RemoteModel | null;
   limits: Map<string, { maxBatch: number | null; maxSeq: number | null }>;
   headers: Record<string, string>;
+  /** The server's gRPC address (host:port), if it serves gRPC and one was given. */
+  grpc: string | null;
 }
 
 /** One request's inputs as binary tensor data (values from `fill`). */
@@ -68,6 +76,15 @@ function binaryRequest(model: RemoteModel, batch: number, seq: number, fill: (i:
   }
   const head = Buffer.from(JSON.stringify({ inputs: header, ...extra }));
   return { body: Buffer.concat([head, ...parts]), headers: { 'content-type': 'application/octet-stream', [BINARY_HEADER]: String(head.length) } };
+}
+
+/** A valid gRPC ModelInferRequest of the model (batch 1, seq 8, values 0.5), serialized. */
+function binaryGrpcRequest(model: RemoteModel, serialize: (value: unknown) => Buffer): Buffer {
+  const inputs = model.inputs.map((input) => {
+    const shape = input.shape.map((d, i) => (d >= 0 ? d : input.dims[i] === 'seq' ? 8 : 1));
+    return { name: input.name, datatype: input.datatype, shape, bytes: Buffer.from(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 0.5).buffer) };
+  });
+  return serialize({ model_name: model.name, inputs: inputs.map(({ bytes: _, ...i }) => i), raw_input_contents: inputs.map((i) => i.bytes) });
 }
 
 async function post(t: Target, model: string, req: { body: Buffer; headers: Record<string, string> }, timeoutMs = 30_000): Promise<HttpReply> {
@@ -100,6 +117,40 @@ function openSocket(t: Target): Promise<Socket> {
     s.once('connect', () => resolve(s));
     s.once('error', reject);
   });
+}
+
+/** The gRPC target of `host:port`, loopback only. */
+export function grpcStressTarget(text: string): string {
+  const at = parseHostPort(text, '--grpc');
+  if (!isLoopbackHost(at.host)) throw new InputError(`abacus stress only targets this machine (127.0.0.0/8, ::1, localhost), not '${at.host}'`);
+  return at.host.includes(':') ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
+}
+
+/**
+ * ModelInfer messages that are not a ModelInferRequest: top levels that are not protobuf (a tag cut off,
+ * wire types 6 and 7, field 0, a length past the end, model_name as a number), seeded random bytes
+ * behind a tag of a wire type that does not exist, and the target model's name with an `inputs` entry
+ * cut off (found only by the full decoder, after admission). `count` of them, each at most 4 KiB.
+ */
+export function grpcGarbageFrames(modelName: string, count: number, seed = 19): Buffer[] {
+  const name = Buffer.from(modelName, 'utf8');
+  const fixed = [
+    Buffer.from('ff', 'hex'),
+    Buffer.from('0fffff', 'hex'),
+    Buffer.from('3e00', 'hex'),
+    Buffer.from('0200', 'hex'),
+    Buffer.concat([Buffer.from([0x0a, 0x7f]), name]),
+    Buffer.from('0801', 'hex'),
+    Buffer.concat([Buffer.from([0x0a, name.length]), name, Buffer.from([0x3a, 0xff, 0xff, 0x03, 0x00])]),
+    Buffer.concat([Buffer.from([0x0a, name.length]), name, Buffer.from([0x2a, 0x01, 0x0a])]),
+  ].filter((b) => name.length < 0x80 || b[0] !== 0x0a);
+  const rng = new Rng(seed);
+  const out = fixed.slice(0, count);
+  while (out.length < count) {
+    const tail = Buffer.from(Array.from({ length: rng.int(0, STRESS_LIMITS.grpcGarbageFrameBytes) }, () => rng.int(0, 256)));
+    out.push(Buffer.concat([Buffer.from([(rng.int(1, 16) << 3) | rng.int(6, 8)]), tail]));
+  }
+  return out;
 }
 
 type Attack = { name: string; run: (t: Target, b: StressBounds) => Promise<Omit<AttackResult, 'name' | 'ms'>> };
@@ -216,6 +267,42 @@ const ATTACKS: Attack[] = [
     },
   },
   {
+    name: 'grpc-garbage',
+    run: async (t, b) => {
+      if (!t.grpc) return { verdict: 'skip', detail: 'no --grpc address given' };
+      const n = Math.max(1, Math.min(b.grpcGarbageFrames, STRESS_LIMITS.grpcGarbageFrames));
+      const client = new grpc.Client(t.grpc, grpc.credentials.createInsecure());
+      const call = (bytes: Buffer): Promise<grpc.ServiceError | null> => {
+        const md = new grpc.Metadata();
+        for (const [k, v] of Object.entries(t.headers)) md.set(k, v);
+        md.set(QOS_HEADER, '3600000'); // the longest QoS: a message that admission would refuse is still read
+        return new Promise((resolve) => {
+          client.makeUnaryRequest('/inference.GRPCInferenceService/ModelInfer', (x: Buffer) => x, (x: Buffer) => x, bytes, md, { deadline: Date.now() + 10_000 }, (err) => resolve(err));
+        });
+      };
+      try {
+        const counts = new Map<string, number>();
+        let wrong = '';
+        for (const frame of grpcGarbageFrames(t.model.name, n)) {
+          const err = await call(frame);
+          const code = err ? (grpc.status[err.code] ?? String(err.code)) : 'OK';
+          counts.set(code, (counts.get(code) ?? 0) + 1);
+          if (err?.code !== grpc.status.INVALID_ARGUMENT && wrong === '') wrong = `${frame.subarray(0, 16).toString('hex')}${frame.length > 16 ? '…' : ''} (${frame.length} bytes): ${code}${err ? ` ${err.details}` : ''}`;
+        }
+        const summary = [...counts].map(([c, k]) => `${k}× ${c}`).join(', ');
+        if (wrong) return { verdict: 'fail', detail: `${n} messages that are not protobuf: ${summary}; expected INVALID_ARGUMENT, e.g. ${wrong}` };
+        const serialize = loadInferenceService().service.ModelInfer!.requestSerialize as (value: unknown) => Buffer;
+        const valid = binaryGrpcRequest(t.model, serialize);
+        const after = await call(valid);
+        if (after) return { verdict: 'fail', detail: `${summary}; a valid gRPC request then got ${grpc.status[after.code] ?? after.code} ${after.details}` };
+        const http = await stillServing(t);
+        return http ? { verdict: 'fail', detail: `${summary}; ${http}` } : { verdict: 'pass', detail: `${n} messages that are not protobuf: ${summary}; still serving (gRPC and HTTP)` };
+      } finally {
+        client.close();
+      }
+    },
+  },
+  {
     name: 'no-token',
     run: async (t, b) => {
       if (!b.authToken) return { verdict: 'skip', detail: 'no --auth-token given' };
@@ -232,7 +319,7 @@ const ATTACKS: Attack[] = [
 export const ATTACK_NAMES: readonly string[] = ATTACKS.map((a) => a.name);
 
 /** The served model's metadata plus abacus's limits. */
-async function target(url: URL, modelName: string | undefined, authToken: string | undefined): Promise<Target> {
+async function target(url: URL, modelName: string | undefined, authToken: string | undefined, grpcAt: string | null = null): Promise<Target> {
   const headers: Record<string, string> = authToken ? { authorization: `Bearer ${authToken}` } : {};
   const index = (await fetchJson(urlFor(url, '/v2/repository/index'), { method: 'POST', body: Buffer.from('{}'), headers: { 'content-type': 'application/json', ...headers }, timeoutMs: 10_000 })) as { name?: unknown }[];
   const names = Array.isArray(index) ? index.flatMap((m) => (typeof m.name === 'string' ? [m.name] : [])) : [];
@@ -247,15 +334,16 @@ async function target(url: URL, modelName: string | undefined, authToken: string
   }
   const model = modelName ? models.find((m) => m.name === modelName) : models.find((m) => !m.hasSeq) ?? models[0];
   if (!model) throw new InputError(`model '${modelName}' is not served (served: ${names.join(', ')})`);
-  return { url, model, seqModel: models.find((m) => m.hasSeq) ?? null, limits, headers };
+  return { url, model, seqModel: models.find((m) => m.hasSeq) ?? null, limits, headers, grpc: grpcAt };
 }
 
 /** Run the attacks (all, or those named) one after another. */
-export async function runAttacks(url: URL, options: { names?: readonly string[]; model?: string; bounds?: Partial<StressBounds>; onResult?: (r: AttackResult) => void } = {}): Promise<AttackResult[]> {
+export async function runAttacks(url: URL, options: { names?: readonly string[]; model?: string; bounds?: Partial<StressBounds>; grpc?: string; onResult?: (r: AttackResult) => void } = {}): Promise<AttackResult[]> {
   assertLoopback(url);
+  const grpcAt = options.grpc !== undefined ? grpcStressTarget(options.grpc) : null;
   const bounds = { ...DEFAULT_STRESS_BOUNDS, ...options.bounds };
   for (const n of options.names ?? []) if (!ATTACK_NAMES.includes(n)) throw new InputError(`unknown attack '${n}': expected ${ATTACK_NAMES.join(', ')}`);
-  const t = await target(url, options.model, bounds.authToken);
+  const t = await target(url, options.model, bounds.authToken, grpcAt);
   const out: AttackResult[] = [];
   for (const attack of ATTACKS) {
     if (options.names && !options.names.includes(attack.name)) continue;
@@ -288,6 +376,8 @@ export interface SweepPoint {
   p99AcceptedMs: number | null;
   /** The server's own count of the rate's requests (from its /metrics, when it has abacus_requests_total): ok, late, and ok / (ok + late). */
   server: { ok: number; late: number; acceptedWithinQos: number | null } | null;
+  /** How late the client sent its requests against the schedule (ms; its own lag, which the server cannot see). */
+  clientSendLagMs: { p50: number; p99: number; max: number } | null;
   summary: LoadSummary;
 }
 
@@ -322,7 +412,9 @@ export async function overloadSweep(url: URL, options: { rates: readonly number[
     const trace = generateTrace({ services, loadQps: rate, queries: Math.ceil(expected + 6 * Math.sqrt(expected) + 10), seed: (options.seed ?? 0) + i, qos: options.qosMs, batchSizes: options.batchSizes ?? [1], seqLens: options.seqLens ?? [8] }).filter((q) => q.arrivalMs < options.durationS * 1000);
     const agent = keepAliveAgent(512);
     const before = await serverCounts(t);
-    const { records, summary } = await runLoad({ url, trace, models, timeoutMs: 30_000, seed: options.seed ?? 0, agent, ...(options.authToken ? { headers: { authorization: `Bearer ${options.authToken}` } } : {}) });
+    const { records, summary, sendLagMs } = await runLoad({ url, trace, models, timeoutMs: 30_000, seed: options.seed ?? 0, agent, ...(options.authToken ? { headers: { authorization: `Bearer ${options.authToken}` } } : {}) });
+    const lags = [...sendLagMs].sort((a, b) => a - b);
+    const quantile = (q: number): number => lags[Math.min(lags.length - 1, Math.max(0, Math.ceil(q * lags.length) - 1))] as number;
     agent.destroy();
     const after = await serverCounts(t);
     const server = before && after ? { ok: after.ok - before.ok, late: after.late - before.late } : null;
@@ -340,6 +432,7 @@ export async function overloadSweep(url: URL, options: { rates: readonly number[
       acceptedWithinQos: ok + late > 0 ? ok / (ok + late) : null,
       p99AcceptedMs: accepted.length > 0 ? (accepted[Math.min(accepted.length - 1, Math.ceil(0.99 * accepted.length) - 1)] as number) : null,
       server: server ? { ...server, acceptedWithinQos: server.ok + server.late > 0 ? server.ok / (server.ok + server.late) : null } : null,
+      clientSendLagMs: lags.length > 0 ? { p50: quantile(0.5), p99: quantile(0.99), max: lags[lags.length - 1] as number } : null,
       summary,
     };
     options.onPoint?.(point);

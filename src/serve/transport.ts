@@ -116,7 +116,7 @@ export function parseGrpcTarget(text: string, what = '--url'): string {
 
 const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
-/** The Open Inference Protocol over gRPC (a client from KServe's proto); `headers` go as every call's metadata. */
+/** The Open Inference Protocol over gRPC (a client from KServe's proto); `headers` go as every call's metadata, and ModelInfer's QoS also as metadata `abacus-qos-ms` (admission before decoding). */
 export function grpcTransport(target: string, headers: Readonly<Record<string, string>> = {}): InferTransport & { client: grpc.Client } {
   const Service = loadInferenceService();
   const client = new Service(target, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES });
@@ -134,7 +134,7 @@ export function grpcTransport(target: string, headers: Readonly<Record<string, s
         raw_input_contents: payload.tensors.map((t) => t.bytes),
       };
       try {
-        const res = await call<{ parameters: Record<string, GrpcParameter> }>(client, 'ModelInfer', request, timeoutMs, grpcMetadata(headers));
+        const res = await call<{ parameters: Record<string, GrpcParameter> }>(client, 'ModelInfer', request, timeoutMs, grpcMetadata({ ...headers, [QOS_HEADER]: String(qosMs) }));
         const p = res.parameters ?? {};
         const total = p.total_ms ? parameterValue(p.total_ms) : undefined;
         const queue = p.queue_ms ? parameterValue(p.queue_ms) : undefined;
