@@ -4,8 +4,9 @@
  * prediction off by about the same factor. Measured on 2 cores (docs/results.md, issue 17): groups ran a median
  * 43 % longer than the committed CPU predictor said, so the controller packed groups that missed. The serving
  * loop therefore scales every prediction by a smoothed ratio of measured to predicted group latency over the
- * groups this run has finished. The smoothed ratio starts at 1 and moves by `ALPHA` of each group's error (a group
- * whose ratio is out of [MIN, MAX] counts as that bound); the factor applied follows it only once they differ by
+ * groups this run has finished. The smoothed ratio is the mean over the first 1 / `ALPHA` groups, then moves by
+ * `ALPHA` of each group's error (a bias-corrected moving average; a group whose ratio is out of [MIN, MAX] counts
+ * as that bound); the factor applied follows it only once they differ by
  * more than `STEP`, so predictions stay exactly the same between such steps and a plan made ahead of time stays
  * valid (the serving loop re-plans when the factor steps).
  */
@@ -45,8 +46,10 @@ export class CalibratedLatencyModel implements LatencyModel {
   observe(measuredMs: number, rawPredictedMs: number): boolean {
     if (!(rawPredictedMs > 0) || !(measuredMs >= 0) || !Number.isFinite(measuredMs)) return false;
     const sample = Math.min(CalibratedLatencyModel.MAX, Math.max(CalibratedLatencyModel.MIN, measuredMs / rawPredictedMs));
-    this.ratio += CalibratedLatencyModel.ALPHA * (sample - this.ratio);
     this.samples++;
+    // the mean of the groups so far until there are 1 / ALPHA of them, then the moving average: the first
+    // groups set the factor at once instead of pulling it from 1 by a tenth of their error each
+    this.ratio += Math.max(CalibratedLatencyModel.ALPHA, 1 / this.samples) * (sample - this.ratio);
     if (Math.abs(this.ratio / this.applied - 1) <= CalibratedLatencyModel.STEP) return false;
     this.applied = this.ratio;
     return true;
