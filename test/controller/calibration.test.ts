@@ -55,3 +55,12 @@ test('with calibration every abacus group is still predicted, at its launch, to 
   const last = log.groups[log.groups.length - 1];
   assert.ok(last?.calibrationFactor !== undefined && last.calibrationFactor > 1.15, `the factor followed the slower machine (${last?.calibrationFactor})`);
 });
+
+test('the first groups set the calibration factor at once (their mean), not a tenth of their error each', () => {
+  const inner: LatencyModel = { predictMs: (groups) => Float64Array.from(groups.map(() => 10)) };
+  const m = new CalibratedLatencyModel(inner);
+  assert.equal(m.observe(17, 10), true);
+  assert.ok(Math.abs(m.factor - 1.7) < 1e-9, `one group 1.7x slower: factor ${m.factor}`);
+  m.observe(15, 10);
+  assert.ok(Math.abs(m.factor - 1.6) < 1e-9, `the mean of two groups: factor ${m.factor}`);
+});
