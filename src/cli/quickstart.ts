@@ -70,7 +70,7 @@ export function quickstartCommand(): Command {
           ep,
           command,
           seed: opts.seed,
-          settings: { combinations: opts.comb.join(','), queries: opts.queries, samples: opts.samples, reps: opts.reps, batch_sizes: batchSizes.join(','), qos_factor: opts.qosFactor, rho_qos: opts.rho, scale: 'tiny', threads, policies: POLICY_NAMES.join(','), abandon: true, ways: 2, thld_ms: 5 },
+          settings: { combinations: opts.comb.join(','), queries: opts.queries, samples: opts.samples, reps: opts.reps, batch_sizes: batchSizes.join(','), qos_factor: opts.qosFactor, rho_qos: opts.rho, scale: 'tiny', threads, policies: POLICY_NAMES.join(','), abandon: true, ways: 2, thld_ms: 5, barrier: 'member' },
         });
         writeJsonAtomic(join(out, 'run.json'), info);
 
@@ -154,6 +154,7 @@ export function quickstartCommand(): Command {
             ways: 2,
             thldMs: 5,
             abandon: true,
+            barrier: 'member',
             ep,
             intraOpThreads: threads,
             seed: opts.seed,
