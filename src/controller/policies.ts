@@ -207,6 +207,34 @@ function mostUrgent(pool: ServicePool, exclude: ReadonlySet<QueryState>): QueryS
   return best;
 }
 
+/**
+ * The abandon rule over one candidate per service: a candidate predicted to miss even when run alone after
+ * `inflightMs` is dropped and its service's next most urgent query takes its place, until none is predicted to
+ * miss. Returns the candidates left (the refills after the survivors); `solos`, when given, receives every
+ * checked candidate's solo price.
+ */
+function dropPredictedMisses(ctx: DecisionContext, model: LatencyModel, candidates: QueryState[], inflightMs: number, solos?: Map<QueryState, number>): QueryState[] {
+  const dropped = new Set<QueryState>();
+  let kept = candidates;
+  let unchecked = candidates;
+  while (unchecked.length > 0) {
+    const solo = priceRemainders(model, unchecked);
+    const refill: QueryState[] = [];
+    unchecked.forEach((q, i) => {
+      const soloMs = solo[i] as number;
+      solos?.set(q, soloMs);
+      if (!predictedToMiss(q, ctx.nowMs, inflightMs, soloMs)) return;
+      dropped.add(q);
+      ctx.drop(q);
+      const next = mostUrgent(ctx.pools.find((p) => p.service === q.trace.model) as ServicePool, dropped);
+      if (next) refill.push(next);
+    });
+    kept = kept.filter((q) => !dropped.has(q)).concat(refill);
+    unchecked = refill;
+  }
+  return kept;
+}
+
 /** The prefix prices of the last abacus decision (read within the decision only; decisions do not nest). */
 let prefixOut = new Float64Array(16);
 /** Nothing dropped yet (a decision's first candidates). */
@@ -249,28 +277,8 @@ export function decideAbacus(ctx: DecisionContext): GroupPlan {
     if (q) candidates.push(q);
   }
   if (ctx.abandon) {
-    // Drop candidates predicted to miss even when run alone next; refill from their services; repeat.
-    const dropped = new Set<QueryState>();
-    const solos = new Map<QueryState, number>();
-    soloByQuery = solos;
-    let unchecked = candidates;
-    while (unchecked.length > 0) {
-      const solo = priceRemainders(model, unchecked);
-      const refill: QueryState[] = [];
-      unchecked.forEach((q, i) => {
-        const soloMs = solo[i] as number;
-        solos.set(q, soloMs);
-        if (predictedToMiss(q, ctx.nowMs, ctx.inflightRemainingMs, soloMs)) {
-          const pool = ctx.pools.find((p) => p.service === q.trace.model) as ServicePool;
-          dropped.add(q);
-          ctx.drop(q);
-          const next = mostUrgent(pool, dropped);
-          if (next) refill.push(next);
-        }
-      });
-      candidates = candidates.filter((q) => !dropped.has(q)).concat(refill);
-      unchecked = refill;
-    }
+    soloByQuery = new Map<QueryState, number>();
+    candidates = dropPredictedMisses(ctx, model, candidates, ctx.inflightRemainingMs, soloByQuery);
   }
   if (candidates.length === 0) return EMPTY_PLAN;
   sortByUrgency(candidates);
@@ -431,21 +439,7 @@ export function decideAbacusMembers(ctx: DecisionContext, running: readonly Runn
   if (candidates.length === 0) return none;
   // abandon: a candidate predicted to miss even alone from now is dropped; its service's next query takes its place
   if (ctx.abandon) {
-    const dropped = new Set<QueryState>();
-    let unchecked = candidates;
-    while (unchecked.length > 0) {
-      const solo = priceRemainders(model, unchecked);
-      const refill: QueryState[] = [];
-      unchecked.forEach((q, i) => {
-        if (!predictedToMiss(q, ctx.nowMs, leadMs, solo[i] as number)) return;
-        dropped.add(q);
-        ctx.drop(q);
-        const next = mostUrgent(ctx.pools.find((p) => p.service === q.trace.model) as ServicePool, dropped);
-        if (next) refill.push(next);
-      });
-      candidates = candidates.filter((q) => !dropped.has(q)).concat(refill);
-      unchecked = refill;
-    }
+    candidates = dropPredictedMisses(ctx, model, candidates, leadMs);
     if (candidates.length === 0) return none;
   }
   sortByUrgency(candidates);
@@ -490,9 +484,10 @@ export function decideAbacusMembers(ctx: DecisionContext, running: readonly Runn
         if (allEndMs + qSolo > q.deadlineMs) {
           ctx.drop(q);
           const next = mostUrgent(ctx.pools.find((p) => p.service === q.trace.model) as ServicePool, NONE_DROPPED);
-          if (next && !predictedToMiss(next, ctx.nowMs, leadMs, priceRemainders(model, [next])[0] as number)) {
+          const nextSolo = next ? (priceRemainders(model, [next])[0] as number) : Number.NaN;
+          if (next && !predictedToMiss(next, ctx.nowMs, leadMs, nextSolo)) {
             candidates[i] = next;
-            solo[i] = priceRemainders(model, [next])[0] as number;
+            solo[i] = nextSolo;
             i--;
           }
           continue;
