@@ -32,8 +32,8 @@ export interface CudaFacts {
   deviceActivations: boolean;
   /** Each segment read one element of its device output back before it counted as finished (ABACUS_CUDA_READBACK_SYNC=1); otherwise onnxruntime's own stream synchronisation at the end of run. */
   readbackSync: boolean;
-  /** Services kept one session per (range, batch, seq) (default on cuda; ABACUS_CUDA_SESSION_PER_SHAPE=0 turns it off). */
-  sessionPerShape: boolean;
+  /** Services kept one session per (range, batch, seq): 'conv-models' (the default: models with convolutions), 'all' (ABACUS_CUDA_SESSION_PER_SHAPE=1) or 'none' (=0). */
+  sessionPerShape: 'conv-models' | 'all' | 'none';
 }
 
 const require = createRequire(import.meta.url);
@@ -127,7 +127,7 @@ export function cudaFacts(): CudaFacts {
     providerOptionsEffective: process.env.ABACUS_CUDA_EFFECTIVE_OPTIONS ?? null,
     deviceActivations: process.env.ABACUS_CUDA_OPTIONS_SHIM === 'active-device-activations',
     readbackSync: process.env.ABACUS_CUDA_READBACK_SYNC === '1',
-    sessionPerShape: process.env.ABACUS_CUDA_SESSION_PER_SHAPE !== '0',
+    sessionPerShape: process.env.ABACUS_CUDA_SESSION_PER_SHAPE === '0' ? 'none' : process.env.ABACUS_CUDA_SESSION_PER_SHAPE === '1' ? 'all' : 'conv-models',
   };
 }
 

@@ -114,7 +114,7 @@ export class SegmentEngine {
     this.loaded = readOnnxModel(join(config.modelDir, this.manifest.model.file));
     this.onDevice = keepsActivationsOnDevice(config.ep);
     this.readbackSync = deviceOutputNeedsReadback(config.ep);
-    this.perShape = config.sessionPerShape ?? sessionPerShapeFor(config.ep);
+    this.perShape = config.sessionPerShape ?? sessionPerShapeFor(config.ep, this.loaded.model.graph?.node?.some((n) => n.opType === 'Conv' || n.opType === 'ConvTranspose') ?? false);
     this.dtype = activationInput(this.manifest).dtype;
     this.tierBlocks = config.plan === 'tiered' ? tierBlocks(this.manifest, config.tiers) : [];
     this.source = { kind: 'original', info: { source: 'original', reason: 'not chosen yet', sessionLevel: config.graphOptimizationLevel } };

@@ -214,20 +214,26 @@ export function deviceOutputNeedsReadback(ep: ExecutionProviderName): boolean {
   return false;
 }
 
-/** Environment variable that turns cuda's one-session-per-shape off ('0') or on ('1') for comparison. */
+/** Environment variable that turns cuda's one-session-per-shape off ('0') or on for every model ('1'). */
 export const CUDA_SESSION_PER_SHAPE_ENV = 'ABACUS_CUDA_SESSION_PER_SHAPE';
 
 /**
- * Whether a service keeps one session per (range, batch, seq). On cuda it does by default: serving on the
- * H200 (2026-12-03, data/h200-cuda/experiments) measured a whole query taking 220-310 ms (resnet101), 460 ms
- * (resnet152) and 50 ms (vgg19) when the batch size differed from the session's previous run, against 4-7 ms
- * when it did not: about 2-3 ms per convolution, as if each re-set up its cuDNN state for the new shape; BERT
- * (no convolutions) did not slow. Profiles and benchmarks repeat one shape, so they never saw it. A session per
- * shape never changes shape. `ABACUS_CUDA_SESSION_PER_SHAPE=0` turns it off. cpu and webgpu: one session per range.
+ * Whether a service keeps one session per (range, batch, seq). On cuda it does by default for a model with
+ * convolutions: serving on the H200 (2026-12-03, data/h200-cuda/experiments) measured a whole query taking
+ * 250 ms (resnet101), 407 ms (resnet152) and 105 ms (vgg19) when the batch size differed from the session's
+ * previous run, against 6.1, 8.8 and 2.5 ms when it did not: about 2.5 ms per convolution, as if each re-set up
+ * its cuDNN state for the new shape. BERT (no convolutions) did not slow (3.9 against 3.8 ms), so it keeps one
+ * session per range: its 16 (batch, seq) shapes would multiply its sessions for nothing. Profiles and
+ * benchmarks repeat one shape, so they never saw it. A session per shape never changes shape.
+ * `ABACUS_CUDA_SESSION_PER_SHAPE=0` turns it off, `=1` turns it on for every model. cpu and webgpu: one session
+ * per range.
  */
-export function sessionPerShapeFor(ep: ExecutionProviderName): boolean {
+export function sessionPerShapeFor(ep: ExecutionProviderName, hasConvolutions = true): boolean {
   if (ep !== 'cuda') return false;
-  return process.env[CUDA_SESSION_PER_SHAPE_ENV] !== '0';
+  const env = process.env[CUDA_SESSION_PER_SHAPE_ENV];
+  if (env === '0') return false;
+  if (env === '1') return true;
+  return hasConvolutions;
 }
 
 /** Which host kind a provider needs: webgpu sessions abort the process inside a worker thread. */

@@ -26,15 +26,19 @@ test('with sessionPerShape a range gets one session per (batch, seq), and output
   assert.deepEqual(outputs.true, outputs.false);
 });
 
-test('cuda keeps a session per shape by default; cpu and webgpu do not', () => {
+test('cuda keeps a session per shape by default for models with convolutions; cpu and webgpu do not', () => {
   const saved = process.env[CUDA_SESSION_PER_SHAPE_ENV];
   delete process.env[CUDA_SESSION_PER_SHAPE_ENV];
   try {
     assert.equal(sessionPerShapeFor('cuda'), true);
+    assert.equal(sessionPerShapeFor('cuda', true), true);
+    assert.equal(sessionPerShapeFor('cuda', false), false, 'no convolutions: no re-setup to avoid');
     assert.equal(sessionPerShapeFor('cpu'), false);
     assert.equal(sessionPerShapeFor('webgpu'), false);
     process.env[CUDA_SESSION_PER_SHAPE_ENV] = '0';
     assert.equal(sessionPerShapeFor('cuda'), false);
+    process.env[CUDA_SESSION_PER_SHAPE_ENV] = '1';
+    assert.equal(sessionPerShapeFor('cuda', false), true, '=1 turns it on for every model');
   } finally {
     if (saved === undefined) delete process.env[CUDA_SESSION_PER_SHAPE_ENV];
     else process.env[CUDA_SESSION_PER_SHAPE_ENV] = saved;
