@@ -21,6 +21,8 @@ COMMON_USAGE="Common options:
   --data <dir>        train on this profile data set instead of profiling (repeatable; one predictor each)
   --predictor <dir>   use this predictor bundle instead of training one
   --barrier <mode>    abacus's barrier: member (default: each member frees its service when it ends) or group (the paper's)
+  --solo-from <dir>   take the solo benchmarks (b<batch>[-s<seq>].json) from an earlier run's raw/solo on the same host
+                      instead of measuring them again (recorded in run.json); a missing file is measured
   -h, --help          this message"
 
 MODE=full
@@ -37,6 +39,7 @@ BATCH_SIZES=""
 DATA_DIRS=()
 PREDICTOR=""
 BARRIER=member
+SOLO_FROM=
 SHIFT_BY=1
 
 say() { printf '[%s] %s\n' "$SECTION" "$*" >&2; }
@@ -64,6 +67,7 @@ parse_common() {
     --data) need_value "$1" $#; DATA_DIRS+=("$(realpath -m "$2")"); SHIFT_BY=2 ;;
     --predictor) need_value "$1" $#; PREDICTOR="$(realpath -m "$2")"; SHIFT_BY=2 ;;
     --barrier) need_value "$1" $#; BARRIER="$2"; SHIFT_BY=2 ;;
+    --solo-from) need_value "$1" $#; SOLO_FROM="$2"; SHIFT_BY=2 ;;
     -h|--help) usage; exit 0 ;;
     *) return 1 ;;
   esac
@@ -117,7 +121,7 @@ init_run() {
 # With --data the profiling settings recorded (samples, reps, combinations, batch sizes) are the data sets'
 # own, read from their profile.json; with --predictor nothing is profiled in the run, and that is recorded.
 write_run_json() {
-  local sets=(--set "seed=$SEED" --set "cli=$CLI_KIND" --set "models_dir=$MODELS_DIR" --set "barrier=$BARRIER") kv d
+  local sets=(--set "seed=$SEED" --set "cli=$CLI_KIND" --set "models_dir=$MODELS_DIR" --set "barrier=$BARRIER" --set "solo_from=${SOLO_FROM:-measured in this run}") kv d
   for kv in "$@"; do sets+=(--set "$kv"); done
   for d in "${DATA_DIRS[@]}"; do sets+=(--data "$d"); done
   if [[ ${#DATA_DIRS[@]} -eq 0 && -n $PREDICTOR ]]; then sets+=(--predictor-given); fi
@@ -167,6 +171,13 @@ measure_solo() {
   longest=$(tr ',' '\n' <<<"$SEQ_LENS" | sort -n | tail -1)
   mkdir -p "$RUN/raw/solo"
   for b in ${batches//,/ }; do
+    if [[ -n $SOLO_FROM && -s $SOLO_FROM/b$b.json ]]; then
+      # an earlier run's solo benchmarks on this host: copied, all sequence lengths with them
+      say "solo-b$b copied from $SOLO_FROM"
+      cp "$SOLO_FROM"/b"$b".json "$RUN/raw/solo/"
+      cp "$SOLO_FROM"/b"$b"-s*.json "$RUN/raw/solo/" 2>/dev/null || true
+      continue
+    fi
     step "solo-b$b" abacus bench executor --models "$@" --batch "$b" --seq "$longest" --no-pairs --segments 2 --reps "$reps" \
       --warmup 3 --threads "$threads" --ep "$EP" --scale "$SCALE" --models-dir "$MODELS_DIR" --out "$RUN/raw/solo/b$b.json"
     for m in "$@"; do

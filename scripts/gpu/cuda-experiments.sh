@@ -10,6 +10,7 @@
 #   7.7      search ways 1, 2, 4, 8, 16 on resnet152+vgg19 (QUERIES_77, default 400)
 #   7.3      peak throughput for PEAK_COMBS (default resnet152,vgg19), 300 queries per probe
 #   motivation  resnet152 alone and beside each of the four, latency CDF
+# Sections after the first reuse its solo benchmarks (--solo-from), which saves about 100 s each.
 set -euo pipefail
 state=${1:?usage: cuda-experiments.sh <state-dir> <section>...}; shift
 models="$state/models"
@@ -19,6 +20,8 @@ P4=$PRED/${P4_NAME:-v2-all-mlp-all}
 PAIRS="resnet101,resnet152 resnet101,vgg19 resnet101,bert resnet152,vgg19 resnet152,bert vgg19,bert"
 QUAD=resnet101,resnet152,vgg19,bert
 mkdir -p "$state/exp"
+# the solo benchmarks of the first section that measured them, reused by the later ones (same host, same models)
+solo_from() { local d; for d in "$state"/exp/*/raw/solo; do [ -s "$d/b32.json" ] && { echo --solo-from "$d"; return; }; done; }
 left() { if [ -n "${DEADLINE:-}" ]; then echo $(( DEADLINE - $(date +%s) )); else echo 999999; fi; }
 stamp() { echo "cuda-experiments: $1 $(date -u +%H:%M:%S) ($(left) s left)" >&2; }
 # run_box <seconds wanted> <name> <command...>: at most the time wanted and what is left (minus 20 s for the tar)
@@ -44,11 +47,11 @@ for section in "$@"; do
           --qos "$qos" --load "$load" --queries "${QUERIES_72:-500}" --batch-sizes "$batches" --seed 0 --predictor "$P2" \
           --ep cuda --models-dir "$models" --out "$state/exp/7.2_qos/raw/serve/qos/$name/barrier-group" --json
       done ;;
-    7.4) run_box ${BOX_74:-150} 7.4_beyond_pair experiments/7.4_beyond_pair/run.sh --ep cuda --combs "$QUAD" --predictor "$P4" \
+    7.4) run_box ${BOX_74:-150} 7.4_beyond_pair experiments/7.4_beyond_pair/run.sh --ep cuda $(solo_from) --combs "$QUAD" --predictor "$P4" \
            --queries "${QUERIES_74:-400}" --no-peak --models-dir "$models" --out "$state/exp/7.4_beyond_pair" ;;
-    7.7) run_box ${BOX_77:-100} 7.7_multiway experiments/7.7_multiway/run.sh --ep cuda --combs resnet152,vgg19 --ways-list 1,2,4,8,16 \
+    7.7) run_box ${BOX_77:-100} 7.7_multiway experiments/7.7_multiway/run.sh --ep cuda $(solo_from) --combs resnet152,vgg19 --ways-list 1,2,4,8,16 \
            --predictor "$P2" --queries "${QUERIES_77:-400}" --models-dir "$models" --out "$state/exp/7.7_multiway" ;;
-    7.3) run_box ${BOX_73:-150} 7.3_throughput experiments/7.3_throughput/run.sh --ep cuda --combs "${PEAK_COMBS:-resnet152,vgg19}" \
+    7.3) run_box ${BOX_73:-150} 7.3_throughput experiments/7.3_throughput/run.sh --ep cuda $(solo_from) --combs "${PEAK_COMBS:-resnet152,vgg19}" \
            --predictor "$P2" --peak-queries 300 --peak-res 0.05 --queries 400 --models-dir "$models" --out "$state/exp/7.3_throughput" ;;
     motivation) run_box ${BOX_MOT:-90} motivation experiments/motivation/run.sh --ep cuda --backgrounds resnet101,resnet152,vgg19,bert \
            --queries 300 --models-dir "$models" --out "$state/exp/motivation" ;;
