@@ -10,6 +10,8 @@
 #   7.7      search ways 1, 2, 4, 8, 16 on resnet152+vgg19 (QUERIES_77, default 400)
 #   7.3      peak throughput for PEAK_COMBS (default resnet152,vgg19), 300 queries per probe
 #   motivation  resnet152 alone and beside each of the four, latency CDF
+#   listen   `serve --listen --grpc` on cuda (LISTEN_COMB, default resnet152,vgg19, at 7.2's QoS), then `load` against it
+#            over HTTP and over gRPC at 7.2's load for LISTEN_S seconds each (default 10); the server's summary on SIGTERM
 # Sections after the first reuse its solo benchmarks (--solo-from), which saves about 100 s each.
 set -euo pipefail
 state=${1:?usage: cuda-experiments.sh <state-dir> <section>...}; shift
@@ -55,6 +57,31 @@ for section in "$@"; do
            --predictor "$P2" --peak-queries 300 --peak-res 0.05 --queries 400 --models-dir "$models" --out "$state/exp/7.3_throughput" ;;
     motivation) run_box ${BOX_MOT:-90} motivation experiments/motivation/run.sh --ep cuda --backgrounds resnet101,resnet152,vgg19,bert \
            --queries 300 --models-dir "$models" --out "$state/exp/motivation" ;;
+    listen)
+      targets="$state/exp/7.2_qos/logs/targets-qos.out"
+      [ -s "$targets" ] || { echo "cuda-experiments: listen needs 7.2's targets ($targets)" >&2; continue; }
+      comb=${LISTEN_COMB:-resnet152,vgg19}
+      line=$(awk -v c="$comb" '$2 == c' "$targets"); [ -n "$line" ] || { echo "cuda-experiments: no 7.2 target for $comb" >&2; continue; }
+      read -r name ms qos load batches _ <<<"$line"; [ "$batches" = - ] && batches=4,8,16,32
+      dir="$state/exp/listen-$name"; mkdir -p "$dir"
+      [ "$(left)" -gt 80 ] || { echo "cuda-experiments: no time left for listen" >&2; continue; }
+      stamp "listen $name (qos $qos ms, load $load q/s)"
+      node dist/cli.js serve --listen 127.0.0.1:18940 --grpc 127.0.0.1:18941 --comb ${ms//,/ } --policy abacus --barrier member \
+        --abandon --ways 2 --thld 5 --qos "$qos" --batch-sizes "$batches" --seed 0 --predictor "$P2" --ep cuda --models-dir "$models" \
+        --out "$dir/server" > "$dir/server.stdout.txt" 2> "$dir/server.stderr.txt" &
+      spid=$!
+      for _ in $(seq 1 120); do
+        node -e "fetch('http://127.0.0.1:18940/v2/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))" && break
+        kill -0 $spid 2>/dev/null || break; sleep 1
+      done
+      for proto in http grpc; do
+        url=http://127.0.0.1:18940; [ $proto = grpc ] && url=127.0.0.1:18941
+        timeout -s INT $(( ${LISTEN_S:-10} + 40 )) node dist/cli.js load --url "$url" --protocol $proto --rate "$load" --duration "${LISTEN_S:-10}" \
+          --qos "$qos" --batch-sizes "$batches" --seed 0 --out "$dir/load-$proto" --json > "$dir/load-$proto.json" 2> "$dir/load-$proto.stderr.txt" \
+          || echo "cuda-experiments: load $proto exit $?" >&2
+      done
+      curl -s http://127.0.0.1:18940/metrics > "$dir/metrics.txt" 2>/dev/null || node -e "fetch('http://127.0.0.1:18940/metrics').then(async (r) => process.stdout.write(await r.text()))" > "$dir/metrics.txt" || true
+      kill -TERM $spid 2>/dev/null || true; wait $spid || echo "cuda-experiments: server exit $?" >&2 ;;
     *) echo "cuda-experiments.sh: unknown section '$section'" >&2; exit 2 ;;
   esac
 done
