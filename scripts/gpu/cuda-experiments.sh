@@ -12,18 +12,23 @@
 #   motivation  resnet152 alone and beside each of the four, latency CDF
 #   listen   `serve --listen --grpc` on cuda (LISTEN_COMB, default resnet152,vgg19, at 7.2's QoS), then `load` against it
 #            over HTTP and over gRPC at 7.2's load for LISTEN_S seconds each (default 10); the server's summary on SIGTERM
-# Sections after the first reuse its solo benchmarks (--solo-from), which saves about 100 s each.
+#   floor    scripts/gpu/decision-floor.mjs: the decision's small pieces hot and right after a timer wake (decision-floor.json)
+#   overload scripts/stress-overload.sh on the CPU side of this host (16 cores: server on 0-7, client on 8-15), tiny
+#            resnet50+bert, a peak-goodput ladder and 4x that peak (overload/), the server-overload benchmark of #19
+# Sections after the first reuse its solo benchmarks (--solo-from), which saves about 100 s each; SOLO_DIR=<dir>
+# reuses a committed run's instead (recorded in each run.json). PAIRS_72 narrows 7.2's pairs; TARGETS_72 (default
+# 7.2's logs/targets-qos.out in this state) is where `group` and `listen` read 7.2's QoS and load.
 set -euo pipefail
 state=${1:?usage: cuda-experiments.sh <state-dir> <section>...}; shift
 models="$state/models"
 PRED=${PREDICTORS:-data/h200-cuda/predictor}
 P2=$PRED/v2-pairs-mlp-all
 P4=$PRED/${P4_NAME:-v2-all-mlp-all}
-PAIRS="resnet101,resnet152 resnet101,vgg19 resnet101,bert resnet152,vgg19 resnet152,bert vgg19,bert"
+PAIRS=${PAIRS_72:-"resnet101,resnet152 resnet101,vgg19 resnet101,bert resnet152,vgg19 resnet152,bert vgg19,bert"}
 QUAD=resnet101,resnet152,vgg19,bert
 mkdir -p "$state/exp"
 # the solo benchmarks of the first section that measured them, reused by the later ones (same host, same models)
-solo_from() { local d; for d in "$state"/exp/*/raw/solo; do [ -s "$d/b32.json" ] && { echo --solo-from "$d"; return; }; done; }
+solo_from() { local d; [ -n "${SOLO_DIR:-}" ] && { echo --solo-from "$SOLO_DIR"; return; }; for d in "$state"/exp/*/raw/solo; do [ -s "$d/b32.json" ] && { echo --solo-from "$d"; return; }; done; }
 left() { if [ -n "${DEADLINE:-}" ]; then echo $(( DEADLINE - $(date +%s) )); else echo 999999; fi; }
 stamp() { echo "cuda-experiments: $1 $(date -u +%H:%M:%S) ($(left) s left)" >&2; }
 # run_box <seconds wanted> <name> <command...>: at most the time wanted and what is left (minus 20 s for the tar)
@@ -37,10 +42,10 @@ run_box() {
 [ -s "$state/zoo-build.json" ] || node dist/cli.js zoo build resnet101 resnet152 vgg19 bert --out "$models" --json > "$state/zoo-build.json"
 for section in "$@"; do
   case "$section" in
-    7.2) run_box ${BOX_72:-330} 7.2_qos experiments/7.2_qos/run.sh --ep cuda --combs "$PAIRS" --predictor "$P2" --queries "${QUERIES_72:-500}" \
+    7.2) run_box ${BOX_72:-330} 7.2_qos experiments/7.2_qos/run.sh --ep cuda $(solo_from) --combs "$PAIRS" --predictor "$P2" --queries "${QUERIES_72:-500}" \
            --small-batch 0 --models-dir "$models" --out "$state/exp/7.2_qos" ;;
     group)
-      targets="$state/exp/7.2_qos/logs/targets-qos.out"
+      targets=${TARGETS_72:-$state/exp/7.2_qos/logs/targets-qos.out}
       [ -s "$targets" ] || { echo "cuda-experiments: group needs 7.2's targets ($targets)" >&2; continue; }
       for comb in ${GROUP_COMBS:-resnet152,vgg19 resnet101,bert}; do
         line=$(awk -v c="$comb" '$2 == c' "$targets"); [ -n "$line" ] || continue
@@ -58,7 +63,7 @@ for section in "$@"; do
     motivation) run_box ${BOX_MOT:-90} motivation experiments/motivation/run.sh --ep cuda --backgrounds resnet101,resnet152,vgg19,bert \
            --queries 300 --models-dir "$models" --out "$state/exp/motivation" ;;
     listen)
-      targets="$state/exp/7.2_qos/logs/targets-qos.out"
+      targets=${TARGETS_72:-$state/exp/7.2_qos/logs/targets-qos.out}
       [ -s "$targets" ] || { echo "cuda-experiments: listen needs 7.2's targets ($targets)" >&2; continue; }
       comb=${LISTEN_COMB:-resnet152,vgg19}
       line=$(awk -v c="$comb" '$2 == c' "$targets"); [ -n "$line" ] || { echo "cuda-experiments: no 7.2 target for $comb" >&2; continue; }
@@ -82,6 +87,14 @@ for section in "$@"; do
       done
       curl -s http://127.0.0.1:18940/metrics > "$dir/metrics.txt" 2>/dev/null || node -e "fetch('http://127.0.0.1:18940/metrics').then(async (r) => process.stdout.write(await r.text()))" > "$dir/metrics.txt" || true
       kill -TERM $spid 2>/dev/null || true; wait $spid || echo "cuda-experiments: server exit $?" >&2 ;;
+    floor) stamp floor; node scripts/gpu/decision-floor.mjs --bundle "$P2" > "$state/exp/decision-floor.json" 2> "$state/exp/decision-floor.stderr.txt" \
+           || echo "cuda-experiments: floor exit $?" >&2 ;;
+    overload)
+      [ "$(left)" -gt 100 ] || { echo "cuda-experiments: no time left for overload" >&2; continue; }
+      stamp overload
+      timeout -s INT $(( $(left) - 20 )) env PREDICTOR=data/predictor/cpu-tiny-2in4-mlp-all bash scripts/stress-overload.sh --server-cpus 0-7 \
+        --client-cpus 8-15 --peak ${OVERLOAD_LADDER:-250,500,1000,2000,4000} --ladder-duration 4 --multiples 1,4 --overload-duration 8 \
+        "$state/exp/overload" > "$state/exp/overload.stdout.txt" 2> "$state/exp/overload.stderr.txt" || echo "cuda-experiments: overload exit $?" >&2 ;;
     *) echo "cuda-experiments.sh: unknown section '$section'" >&2; exit 2 ;;
   esac
 done
