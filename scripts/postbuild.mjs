@@ -4,11 +4,14 @@
 // dependencies are installed (the GPU machine's bundle has no tsx). Each helper's imports of src/ are
 // pointed at the compiled modules in dist/ (not copied in: modules that find files next to themselves,
 // like the executor's host entry, stay where they are); packages resolve from node_modules.
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 
 if (existsSync('dist/cli.js')) chmodSync('dist/cli.js', 0o755);
+// the vendored gRPC protos go next to the compiled server (protoDir() looks there first), so that a build
+// shipped without src/ (the GPU machine's bundle, a package of dist/) serves gRPC
+cpSync('src/serve/proto', 'dist/serve/proto', { recursive: true });
 
 const srcRoot = resolve('src');
 const srcToDist = {

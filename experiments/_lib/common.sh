@@ -81,6 +81,11 @@ else
   CLI_KIND=tsx
 fi
 abacus() {
+  # CUDA_OPTIONS="key=value ...": CUDA provider options for every serve, bench and profile step (recorded in run.json)
+  if [[ -n ${CUDA_OPTIONS:-} && ( $1 == serve || $1 == bench || $1 == profile ) ]]; then
+    # shellcheck disable=SC2086
+    set -- "$@" --cuda-option $CUDA_OPTIONS
+  fi
   if [[ $CLI_KIND == dist ]]; then node "$ROOT/dist/cli.js" "$@"; else node --import tsx "$ROOT/src/cli.ts" "$@"; fi
 }
 # exp_script <helper .ts under experiments/> <args...>: runs a TypeScript helper of the scripts, compiled by
@@ -121,7 +126,7 @@ init_run() {
 # With --data the profiling settings recorded (samples, reps, combinations, batch sizes) are the data sets'
 # own, read from their profile.json; with --predictor nothing is profiled in the run, and that is recorded.
 write_run_json() {
-  local sets=(--set "seed=$SEED" --set "cli=$CLI_KIND" --set "models_dir=$MODELS_DIR" --set "barrier=$BARRIER" --set "solo_from=${SOLO_FROM:-measured in this run}") kv d
+  local sets=(--set "seed=$SEED" --set "cli=$CLI_KIND" --set "models_dir=$MODELS_DIR" --set "barrier=$BARRIER" --set "solo_from=${SOLO_FROM:-measured in this run}" --set "cuda_options=${CUDA_OPTIONS:-onnxruntime defaults}") kv d
   for kv in "$@"; do sets+=(--set "$kv"); done
   for d in "${DATA_DIRS[@]}"; do sets+=(--data "$d"); done
   if [[ ${#DATA_DIRS[@]} -eq 0 && -n $PREDICTOR ]]; then sets+=(--predictor-given); fi

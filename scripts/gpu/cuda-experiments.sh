@@ -15,6 +15,7 @@
 #   floor    scripts/gpu/decision-floor.mjs: the decision's small pieces hot and right after a timer wake (decision-floor.json)
 #   overload scripts/stress-overload.sh on the CPU side of this host (16 cores: server on 0-7, client on 8-15), tiny
 #            resnet50+bert, a peak-goodput ladder and 4x that peak (overload/), the server-overload benchmark of #19
+# CUDA_OPTIONS="key=value ..." passes CUDA provider options to every serve step (experiments/_lib/common.sh, listen).
 # Sections after the first reuse its solo benchmarks (--solo-from), which saves about 100 s each; SOLO_DIR=<dir>
 # reuses a committed run's instead (recorded in each run.json). PAIRS_72 narrows 7.2's pairs; TARGETS_72 (default
 # 7.2's logs/targets-qos.out in this state) is where `group` and `listen` read 7.2's QoS and load.
@@ -73,7 +74,7 @@ for section in "$@"; do
       stamp "listen $name (qos $qos ms, load $load q/s)"
       node dist/cli.js serve --listen 127.0.0.1:18940 --grpc 127.0.0.1:18941 --comb ${ms//,/ } --policy abacus --barrier member \
         --abandon --ways 2 --thld 5 --qos "$qos" --batch-sizes "$batches" --seed 0 --predictor "$P2" --ep cuda --models-dir "$models" \
-        --out "$dir/server" > "$dir/server.stdout.txt" 2> "$dir/server.stderr.txt" &
+        ${CUDA_OPTIONS:+--cuda-option $CUDA_OPTIONS} --out "$dir/server" > "$dir/server.stdout.txt" 2> "$dir/server.stderr.txt" &
       spid=$!
       for _ in $(seq 1 120); do
         node -e "fetch('http://127.0.0.1:18940/v2/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))" && break
