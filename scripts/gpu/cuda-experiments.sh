@@ -11,7 +11,8 @@
 #   7.3      peak throughput for PEAK_COMBS (default resnet152,vgg19), 300 queries per probe
 #   motivation  resnet152 alone and beside each of the four, latency CDF
 #   listen   `serve --listen --grpc` on cuda (LISTEN_COMB, default resnet152,vgg19, at 7.2's QoS), then `load` against it
-#            over HTTP and over gRPC at 7.2's load for LISTEN_S seconds each (default 10); the server's summary on SIGTERM
+#            over HTTP and over gRPC at 7.2's load for LISTEN_S seconds each (default 10); the server's summary on SIGTERM;
+#            LISTEN_BATCHES=4 draws only batch 4 (7.2's batches make ~10 MB requests on average: a transport test)
 #   floor    scripts/gpu/decision-floor.mjs: the decision's small pieces hot and right after a timer wake (decision-floor.json)
 #   overload scripts/stress-overload.sh on the CPU side of this host (16 cores: server on 0-7, client on 8-15), tiny
 #            resnet50+bert, a peak-goodput ladder and 4x that peak (overload/), the server-overload benchmark of #19
@@ -69,7 +70,8 @@ for section in "$@"; do
       comb=${LISTEN_COMB:-resnet152,vgg19}
       line=$(awk -v c="$comb" '$2 == c' "$targets"); [ -n "$line" ] || { echo "cuda-experiments: no 7.2 target for $comb" >&2; continue; }
       read -r name ms qos load batches _ <<<"$line"; [ "$batches" = - ] && batches=4,8,16,32
-      dir="$state/exp/listen-$name"; mkdir -p "$dir"
+      batches=${LISTEN_BATCHES:-$batches}
+      dir="$state/exp/listen-$name${LISTEN_BATCHES:+-b${LISTEN_BATCHES//,/_}}"; mkdir -p "$dir"
       [ "$(left)" -gt 80 ] || { echo "cuda-experiments: no time left for listen" >&2; continue; }
       stamp "listen $name (qos $qos ms, load $load q/s)"
       node dist/cli.js serve --listen 127.0.0.1:18940 --grpc 127.0.0.1:18941 --comb ${ms//,/ } --policy abacus --barrier member \
