@@ -8,7 +8,8 @@
 #   group    abacus with the paper's group barrier on the same traces as 7.2, for GROUP_COMBS (default two pairs)
 #   7.4      the quadruplet, QoS and overload (no peak search; QUERIES_74, default 400)
 #   7.7      search ways 1, 2, 4, 8, 16 on resnet152+vgg19 (QUERIES_77, default 400)
-#   7.3      peak throughput for PEAK_COMBS (default resnet152,vgg19), 300 queries per probe
+#   7.3      peak throughput for PEAK_COMBS (default resnet152,vgg19), 300 queries per probe; EXTRA_73 adds run.sh
+#            options (e.g. "--seed 1 --no-peak"), SUFFIX_73 names the run's folder 7.3_throughput<suffix>
 #   motivation  resnet152 alone and beside each of the four, latency CDF
 #   listen   `serve --listen --grpc` on cuda (LISTEN_COMB, default resnet152,vgg19, at 7.2's QoS), then `load` against it
 #            over HTTP and over gRPC at 7.2's load for LISTEN_S seconds each (default 10); the server's summary on SIGTERM;
@@ -60,8 +61,8 @@ for section in "$@"; do
            --queries "${QUERIES_74:-400}" --no-peak --models-dir "$models" --out "$state/exp/7.4_beyond_pair" ;;
     7.7) run_box ${BOX_77:-100} 7.7_multiway experiments/7.7_multiway/run.sh --ep cuda $(solo_from) --combs resnet152,vgg19 --ways-list 1,2,4,8,16 \
            --predictor "$P2" --queries "${QUERIES_77:-400}" --models-dir "$models" --out "$state/exp/7.7_multiway" ;;
-    7.3) run_box ${BOX_73:-150} 7.3_throughput experiments/7.3_throughput/run.sh --ep cuda $(solo_from) --combs "${PEAK_COMBS:-resnet152,vgg19}" \
-           --predictor "$P2" --peak-queries 300 --peak-res 0.05 --queries 400 --models-dir "$models" --out "$state/exp/7.3_throughput" ;;
+    7.3) run_box ${BOX_73:-150} 7.3_throughput${SUFFIX_73:-} experiments/7.3_throughput/run.sh --ep cuda $(solo_from) --combs "${PEAK_COMBS:-resnet152,vgg19}" \
+           --predictor "$P2" --peak-queries 300 --peak-res 0.05 --queries 400 --models-dir "$models" ${EXTRA_73:-} --out "$state/exp/7.3_throughput${SUFFIX_73:-}" ;;
     motivation) run_box ${BOX_MOT:-90} motivation experiments/motivation/run.sh --ep cuda --backgrounds resnet101,resnet152,vgg19,bert \
            --queries 300 --models-dir "$models" --out "$state/exp/motivation" ;;
     listen)
