@@ -9,7 +9,7 @@ import { relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 
 if (existsSync('dist/cli.js')) chmodSync('dist/cli.js', 0o755);
-// the vendored gRPC protos go next to the compiled server (protoDir() looks there first), so that a build
+// the vendored gRPC protos go next to the compiled server (where protoDir() looks for them), so that a build
 // shipped without src/ (the GPU machine's bundle, a package of dist/) serves gRPC
 cpSync('src/serve/proto', 'dist/serve/proto', { recursive: true });
 

@@ -45,11 +45,11 @@ import { peekInferRequestHead, type InferRequestHead } from './proto-peek.js';
 /** Concurrent calls on one gRPC connection (HTTP/2 streams). */
 const GRPC_MAX_CONCURRENT_STREAMS = 128;
 
-/** The vendored protos' folder: next to this module in the sources, under src/ from a build in dist/. */
+/** The vendored protos' folder, next to this module: in the sources, and in dist/ (`npm run build` copies them). */
 export function protoDir(): string {
   const here = fileURLToPath(new URL('./proto', import.meta.url));
-  if (existsSync(join(here, 'triton', 'grpc_service.proto'))) return here;
-  return fileURLToPath(new URL('../../src/serve/proto', import.meta.url));
+  if (!existsSync(join(here, 'triton', 'grpc_service.proto'))) throw new Error(`the gRPC protos are missing from ${here} (npm run build copies them there)`);
+  return here;
 }
 
 /** The official protos, relative to protoDir(). */
