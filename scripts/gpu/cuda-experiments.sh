@@ -34,6 +34,13 @@ mkdir -p "$state/exp"
 solo_from() { local d; [ -n "${SOLO_DIR:-}" ] && { echo --solo-from "$SOLO_DIR"; return; }; for d in "$state"/exp/*/raw/solo; do [ -s "$d/b32.json" ] && { echo --solo-from "$d"; return; }; done; }
 left() { if [ -n "${DEADLINE:-}" ]; then echo $(( DEADLINE - $(date +%s) )); else echo 999999; fi; }
 stamp() { echo "cuda-experiments: $1 $(date -u +%H:%M:%S) ($(left) s left)" >&2; }
+# target_72 <a,b>: 7.2's "name models qos load batches" line for a combination (batches "-" made 4,8,16,32), or a message and 1
+target_72() {
+  local targets=${TARGETS_72:-$state/exp/7.2_qos/logs/targets-qos.out} line
+  [ -s "$targets" ] || { echo "cuda-experiments: 7.2's targets are missing ($targets)" >&2; return 1; }
+  line=$(awk -v c="$1" '$2 == c' "$targets"); [ -n "$line" ] || { echo "cuda-experiments: no 7.2 target for $1" >&2; return 1; }
+  echo "${line/ - / 4,8,16,32 }"
+}
 # run_box <seconds wanted> <name> <command...>: at most the time wanted and what is left (minus 20 s for the tar)
 run_box() {
   local want=$1 name=$2; shift 2
@@ -48,11 +55,9 @@ for section in "$@"; do
     7.2) run_box ${BOX_72:-330} 7.2_qos experiments/7.2_qos/run.sh --ep cuda $(solo_from) --combs "$PAIRS" --predictor "$P2" --queries "${QUERIES_72:-500}" \
            --small-batch 0 --models-dir "$models" --out "$state/exp/7.2_qos" ;;
     group)
-      targets=${TARGETS_72:-$state/exp/7.2_qos/logs/targets-qos.out}
-      [ -s "$targets" ] || { echo "cuda-experiments: group needs 7.2's targets ($targets)" >&2; continue; }
       for comb in ${GROUP_COMBS:-resnet152,vgg19 resnet101,bert}; do
-        line=$(awk -v c="$comb" '$2 == c' "$targets"); [ -n "$line" ] || continue
-        read -r name ms qos load batches _ <<<"$line"; [ "$batches" = - ] && batches=4,8,16,32
+        line=$(target_72 "$comb") || continue
+        read -r name ms qos load batches _ <<<"$line"
         run_box 60 "group-$name" node dist/cli.js serve --comb ${ms//,/ } --policy abacus --barrier group --abandon --ways 2 --thld 5 \
           --qos "$qos" --load "$load" --queries "${QUERIES_72:-500}" --batch-sizes "$batches" --seed 0 --predictor "$P2" \
           --ep cuda --models-dir "$models" --out "$state/exp/7.2_qos/raw/serve/qos/$name/barrier-group" --json
@@ -66,11 +71,8 @@ for section in "$@"; do
     motivation) run_box ${BOX_MOT:-90} motivation experiments/motivation/run.sh --ep cuda --backgrounds resnet101,resnet152,vgg19,bert \
            --queries 300 --models-dir "$models" --out "$state/exp/motivation" ;;
     listen)
-      targets=${TARGETS_72:-$state/exp/7.2_qos/logs/targets-qos.out}
-      [ -s "$targets" ] || { echo "cuda-experiments: listen needs 7.2's targets ($targets)" >&2; continue; }
-      comb=${LISTEN_COMB:-resnet152,vgg19}
-      line=$(awk -v c="$comb" '$2 == c' "$targets"); [ -n "$line" ] || { echo "cuda-experiments: no 7.2 target for $comb" >&2; continue; }
-      read -r name ms qos load batches _ <<<"$line"; [ "$batches" = - ] && batches=4,8,16,32
+      line=$(target_72 "${LISTEN_COMB:-resnet152,vgg19}") || continue
+      read -r name ms qos load batches _ <<<"$line"
       batches=${LISTEN_BATCHES:-$batches}
       dir="$state/exp/listen-$name${LISTEN_BATCHES:+-b${LISTEN_BATCHES//,/_}}"; mkdir -p "$dir"
       [ "$(left)" -gt 80 ] || { echo "cuda-experiments: no time left for listen" >&2; continue; }
@@ -89,7 +91,7 @@ for section in "$@"; do
           --qos "$qos" --batch-sizes "$batches" --seed 0 --out "$dir/load-$proto" --json > "$dir/load-$proto.json" 2> "$dir/load-$proto.stderr.txt" \
           || echo "cuda-experiments: load $proto exit $?" >&2
       done
-      curl -s http://127.0.0.1:18940/metrics > "$dir/metrics.txt" 2>/dev/null || node -e "fetch('http://127.0.0.1:18940/metrics').then(async (r) => process.stdout.write(await r.text()))" > "$dir/metrics.txt" || true
+      node -e "fetch('http://127.0.0.1:18940/metrics').then(async (r) => process.stdout.write(await r.text()))" > "$dir/metrics.txt" || true
       kill -TERM $spid 2>/dev/null || true; wait $spid || echo "cuda-experiments: server exit $?" >&2 ;;
     floor) stamp floor; node scripts/gpu/decision-floor.mjs --bundle "$P2" > "$state/exp/decision-floor.json" 2> "$state/exp/decision-floor.stderr.txt" \
            || echo "cuda-experiments: floor exit $?" >&2 ;;
