@@ -21,6 +21,7 @@ COMMON_USAGE="Common options:
   --data <dir>        train on this profile data set instead of profiling (repeatable; one predictor each)
   --predictor <dir>   use this predictor bundle instead of training one
   --barrier <mode>    abacus's barrier: member (default: each member frees its service when it ends) or group (the paper's)
+  --calibrate         serve with --calibrate: every policy's predictor scaled at run time by measured/predicted
   --solo-from <dir>   take the solo benchmarks (b<batch>[-s<seq>].json) from an earlier run's raw/solo on the same host
                       instead of measuring them again (recorded in run.json); a missing file is measured
   -h, --help          this message"
@@ -40,6 +41,7 @@ DATA_DIRS=()
 PREDICTOR=""
 BARRIER=member
 SOLO_FROM=
+CALIBRATE=()
 SHIFT_BY=1
 
 say() { printf '[%s] %s\n' "$SECTION" "$*" >&2; }
@@ -68,6 +70,7 @@ parse_common() {
     --predictor) need_value "$1" $#; PREDICTOR="$(realpath -m "$2")"; SHIFT_BY=2 ;;
     --barrier) need_value "$1" $#; BARRIER="$2"; SHIFT_BY=2 ;;
     --solo-from) need_value "$1" $#; SOLO_FROM="$2"; SHIFT_BY=2 ;;
+    --calibrate) CALIBRATE=(--calibrate); SHIFT_BY=1 ;;
     -h|--help) usage; exit 0 ;;
     *) return 1 ;;
   esac
@@ -126,7 +129,7 @@ init_run() {
 # With --data the profiling settings recorded (samples, reps, combinations, batch sizes) are the data sets'
 # own, read from their profile.json; with --predictor nothing is profiled in the run, and that is recorded.
 write_run_json() {
-  local sets=(--set "seed=$SEED" --set "cli=$CLI_KIND" --set "models_dir=$MODELS_DIR" --set "barrier=$BARRIER" --set "solo_from=${SOLO_FROM:-measured in this run}" --set "cuda_options=${CUDA_OPTIONS:-onnxruntime defaults}") kv d
+  local sets=(--set "seed=$SEED" --set "cli=$CLI_KIND" --set "models_dir=$MODELS_DIR" --set "barrier=$BARRIER" --set "calibrate=$([[ ${#CALIBRATE[@]} -gt 0 ]] && echo true || echo false)" --set "solo_from=${SOLO_FROM:-measured in this run}" --set "cuda_options=${CUDA_OPTIONS:-onnxruntime defaults}") kv d
   for kv in "$@"; do sets+=(--set "$kv"); done
   for d in "${DATA_DIRS[@]}"; do sets+=(--data "$d"); done
   if [[ ${#DATA_DIRS[@]} -eq 0 && -n $PREDICTOR ]]; then sets+=(--predictor-given); fi
@@ -262,7 +265,7 @@ serve_study() {
   while read -r name models qos load batches _; do
     if [[ $batches == - ]]; then batches="$BATCH_SIZES"; fi
     n=$(models_in "$models")
-    step "serve-$study-$name" abacus serve --comb ${models//,/ } --policy "$policies" --abandon --ways 2 --thld 5 --barrier "$BARRIER" \
+    step "serve-$study-$name" abacus serve --comb ${models//,/ } --policy "$policies" --abandon --ways 2 --thld 5 --barrier "$BARRIER" "${CALIBRATE[@]}" \
       --qos "$qos" --load "$load" --queries "$QUERIES" --batch-sizes "$batches" --seed "$SEED" "${predictor_args[@]}" \
       --ep "$EP" --scale "$SCALE" --models-dir "$MODELS_DIR" --threads "$(threads_for "$n")" --out "$RUN/raw/serve/$study/$name" "$@"
   done <"$RUN/logs/targets-$study.out"
@@ -293,7 +296,7 @@ peak_search() {
     res=$(awk -v c="$cap" -v f="$PEAK_RES" 'BEGIN { printf "%.2f", c * f }')
     n=$(models_in "$models")
     printf '%s,%s\n' "$lo" "$hi" >"$RUN/raw/peak/$name.range"
-    step "peak-$name" abacus serve --comb ${models//,/ } --policy "$policies" --abandon --ways 2 --thld 5 --barrier "$BARRIER" \
+    step "peak-$name" abacus serve --comb ${models//,/ } --policy "$policies" --abandon --ways 2 --thld 5 --barrier "$BARRIER" "${CALIBRATE[@]}" \
       --qos "$qos" --queries "$PEAK_QUERIES" --batch-sizes "$batches" --seed "$SEED" "${predictor_args[@]}" \
       --ep "$EP" --scale "$SCALE" --models-dir "$MODELS_DIR" --threads "$(threads_for "$n")" \
       --find-peak --peak-range "$lo,$hi" --peak-resolution "$res" --json

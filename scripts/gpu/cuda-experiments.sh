@@ -4,7 +4,8 @@
 #     scripts/gpu/cuda-experiments.sh <state-dir> <section> [<section> ...]
 # Sections (each an experiments/<section>/run.sh --ep cuda with the committed predictors of data/h200-cuda/predictor,
 # results under <state-dir>/exp/<section>; each is cut by `timeout` at its share of the time left before $DEADLINE):
-#   7.2      the six pairs of {resnet101, resnet152, vgg19, bert}, every policy (QUERIES_72, default 500 per run)
+#   7.2      the six pairs of {resnet101, resnet152, vgg19, bert}, every policy (QUERIES_72, default 500 per run); EXTRA_72
+#            adds run.sh options (e.g. "--seed 1", "--calibrate"), SUFFIX_72 names the run's folder 7.2_qos<suffix>
 #   group    abacus with the paper's group barrier on the same traces as 7.2, for GROUP_COMBS (default two pairs)
 #   7.4      the quadruplet, QoS and overload (no peak search; QUERIES_74, default 400)
 #   7.7      search ways 1, 2, 4, 8, 16 on resnet152+vgg19 (QUERIES_77, default 400)
@@ -52,8 +53,8 @@ run_box() {
 [ -s "$state/zoo-build.json" ] || node dist/cli.js zoo build resnet101 resnet152 vgg19 bert --out "$models" --json > "$state/zoo-build.json"
 for section in "$@"; do
   case "$section" in
-    7.2) run_box ${BOX_72:-330} 7.2_qos experiments/7.2_qos/run.sh --ep cuda $(solo_from) --combs "$PAIRS" --predictor "$P2" --queries "${QUERIES_72:-500}" \
-           --small-batch 0 --models-dir "$models" --out "$state/exp/7.2_qos" ;;
+    7.2) run_box ${BOX_72:-330} 7.2_qos${SUFFIX_72:-} experiments/7.2_qos/run.sh --ep cuda $(solo_from) --combs "$PAIRS" --predictor "$P2" --queries "${QUERIES_72:-500}" \
+           --small-batch 0 --models-dir "$models" ${EXTRA_72:-} --out "$state/exp/7.2_qos${SUFFIX_72:-}" ;;
     group)
       for comb in ${GROUP_COMBS:-resnet152,vgg19 resnet101,bert}; do
         line=$(target_72 "$comb") || continue

@@ -485,9 +485,12 @@ class ServingRun {
       // members start at the runner's start signal, `leadMs` after the launch; their times count from there
       const leadMs = failed ? 0 : Math.max(0, event.outcome.startLeadMs ?? 0);
       if (!failed && event.outcome.startLeadMs !== undefined) this.startLeadMs = leadMs;
-      if (!failed && this.calibrated && group.plan.predictedMs !== null && Number.isFinite(group.plan.predictedMs)) {
+      // What the controller last believed this launch would take: the plan's price, or for a member (per-member
+      // barriers) its predicted end as it stood when it finished (members that joined or left beside it moved it).
+      const believedMs = group.member ? group.member.predictedEndMs - group.launchMs - leadMs : group.plan.predictedMs;
+      if (!failed && this.calibrated && believedMs !== null && Number.isFinite(believedMs)) {
         // plans and cached solo prices made with the old factor are stale once it has stepped
-        if (this.calibrated.observe(groupMs, group.plan.predictedMs / group.calibrationFactor)) this.forgetPrices();
+        if (this.calibrated.observe(groupMs, believedMs / group.calibrationFactor)) this.forgetPrices();
       }
       const memberMs = new Map<string, number>();
       const outputs = new Map<string, QueryTensor>();
