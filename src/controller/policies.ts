@@ -412,19 +412,43 @@ export function decideAbacusMembers(ctx: DecisionContext, running: readonly Runn
   if (running.length === 0) {
     const plan = decideAbacus({ ...ctx, inflightRemainingMs: leadMs });
     if (plan.segments.length === 0) return none;
-    const queries = plan.segments.map((s) => s.query);
-    const segs = plan.segments.map((s) => memberOf(s.query, s.end));
-    // solo prices of each segment and, for a partial one, of the operators after it: one call
-    const rows: GroupMember[][] = segs.map((m) => [m]);
-    const afterRow: number[] = plan.segments.map((s, i) => (s.end < (queries[i] as QueryState).opCount ? rows.push([{ ...(segs[i] as GroupMember), start: s.end, end: (queries[i] as QueryState).opCount }]) - 1 : -1));
-    const priced = model.predictMs(rows);
+    // Solo prices: a whole remainder's is the one cached on its query (priced at admission or by the abandon
+    // rule); a partial segment and the operators after it are priced together, in one call, only if any.
+    const n = plan.segments.length;
+    const soloMs = new Float64Array(n);
+    const afterMs = new Float64Array(n);
+    const whole: QueryState[] = [];
+    const wholeAt: number[] = [];
+    const rows: GroupMember[][] = [];
+    const partialAt: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = plan.segments[i] as PlannedSegment;
+      if (s.end >= s.query.opCount) {
+        whole.push(s.query);
+        wholeAt.push(i);
+      } else {
+        const seg = memberOf(s.query, s.end);
+        rows.push([seg], [{ ...seg, start: s.end, end: s.query.opCount }]);
+        partialAt.push(i);
+      }
+    }
+    if (whole.length > 0) {
+      const cached = priceRemainders(model, whole);
+      wholeAt.forEach((i, k) => (soloMs[i] = cached[k] as number));
+    }
+    if (rows.length > 0) {
+      const priced = model.predictMs(rows);
+      partialAt.forEach((i, k) => {
+        soloMs[i] = priced[2 * k] as number;
+        afterMs[i] = priced[2 * k + 1] as number;
+      });
+    }
     let longest = 0;
-    for (let i = 0; i < segs.length; i++) longest = Math.max(longest, priced[i] as number);
+    for (let i = 0; i < n; i++) longest = Math.max(longest, soloMs[i] as number);
     const f = slowdownOf(plan.predictedMs ?? longest, longest);
     const launches = plan.segments.map((s, i): MemberLaunch => {
-      const soloMs = priced[i] as number;
-      const row = afterRow[i] as number;
-      return { segment: s, soloMs, afterMs: row < 0 ? 0 : (priced[row] as number), predictedMs: soloMs * f, slowdown: f };
+      const solo = soloMs[i] as number;
+      return { segment: s, soloMs: solo, afterMs: afterMs[i] as number, predictedMs: solo * f, slowdown: f };
     });
     return { launches, updatedEnds: new Map(), searchSteps: plan.searchSteps };
   }

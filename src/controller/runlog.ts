@@ -134,6 +134,8 @@ export interface RunMeta {
   barrier?: 'group' | 'member';
   /** Controller decision times, µs. */
   decisionsUs: ArrayLike<number>;
+  /** Reaction times (event reaching the controller to the launch it allowed), µs; absent: not measured. */
+  reactionsUs?: ArrayLike<number>;
   plansReused: number;
   /** Search steps of every launched group. */
   groupSearchSteps: ArrayLike<number>;
@@ -192,6 +194,7 @@ export function summarizeRun(rows: readonly QueryLogRow[], meta: RunMeta): RunSu
   const ok = overall.completed - overall.late;
   const perSecond = (n: number): number => (durationMs > 0 ? (n * 1000) / durationMs : 0);
   const decisions = sortedCopy(meta.decisionsUs);
+  const reactions = sortedCopy(meta.reactionsUs ?? []);
   const byModel = new Map<string, QueryLogRow[]>();
   for (const r of rows) {
     const list = byModel.get(r.model);
@@ -221,6 +224,8 @@ export function summarizeRun(rows: readonly QueryLogRow[], meta: RunMeta): RunSu
     plansReused: meta.plansReused,
     decisionP50Us: finiteOrNull(percentileSorted(decisions, 50)),
     decisionP99Us: finiteOrNull(percentileSorted(decisions, 99)),
+    reactionP50Us: finiteOrNull(percentileSorted(reactions, 50)),
+    reactionP99Us: finiteOrNull(percentileSorted(reactions, 99)),
     groups: meta.groupSearchSteps.length,
     searchStepsMean: meta.groupSearchSteps.length > 0 ? mean(meta.groupSearchSteps) : 0,
     searchStepsMax: stepsMax,

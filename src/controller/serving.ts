@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { InputError, errorMessage } from '../common/errors.js';
 import { MonotonicClock } from './clock.js';
 import { OnlineQueue, type OnlineEntry, type OnlineRunView } from './online.js';
-import { decideAbacusMembers, decideConcurrent, decideSerialized, planStillValid, relaxedEnds, type DecisionContext, type GroupPlan, type MemberLaunch, type RunningMember } from './policies.js';
+import { decideAbacusMembers, decideConcurrent, decideSerialized, planStillValid, priceRemainders, relaxedEnds, type DecisionContext, type GroupPlan, type MemberLaunch, type RunningMember } from './policies.js';
 import { summarizeRun } from './runlog.js';
 import { removeFromPool, type QueryState, type ServicePool } from './state.js';
 import { CalibratedLatencyModel } from './calibration.js';
@@ -140,6 +140,18 @@ class ServingRun {
   private readonly opCounts = new Map<string, number>();
   private readonly rows: QueryLogRow[] = [];
   private readonly decisionsUs: number[] = [];
+  /**
+   * Reaction times, µs: from the moment the event that let a launch happen reached the controller (a group's
+   * completion callback, or the loop's wake for an arrival) to that launch handed to the runner. This is the
+   * controller's whole critical path (event bookkeeping, admission, decision, launch), of which the decision
+   * is one part.
+   */
+  private readonly reactionsUs: number[] = [];
+  /** Real time (`performance.now()`) the earliest event not yet answered by a launch reached the loop. */
+  private triggerAtMs = Infinity;
+  /** Log rows made on the critical path, handed to the run log after the launches they preceded. */
+  private readonly pendingQueryRows: QueryLogRow[] = [];
+  private readonly pendingGroupRows: GroupLogRow[] = [];
   private readonly groupSearchSteps: number[] = [];
   private readonly events: GroupEvent[] = [];
   private readonly wake = new Wakeup();
@@ -220,6 +232,7 @@ class ServingRun {
     } finally {
       this.options.signal?.removeEventListener('abort', onAbort);
       online?.detach();
+      this.emitLogRows();
       this.options.log?.flush?.(true);
     }
     if (this.rows.length !== this.admitted) throw new Error(`controller accounting: ${this.admitted} issued but ${this.rows.length} logged`);
@@ -230,6 +243,7 @@ class ServingRun {
       abandon: this.abandon,
       barrier: this.options.barrier ?? 'group',
       decisionsUs: this.decisionsUs,
+      reactionsUs: this.reactionsUs,
       plansReused: this.plansReused,
       groupSearchSteps: this.groupSearchSteps,
     });
@@ -267,7 +281,23 @@ class ServingRun {
         // otherwise its segment is in flight: processEvents drops it unless that segment was its last
       }
     }
-    if (any) this.version++;
+    if (any) {
+      this.version++;
+      this.priceAdmitted();
+    }
+  }
+
+  /**
+   * Price every waiting query that has no solo price yet, in one predictor call, when the policy will ask
+   * for it (sjf and abacus always, the others for the abandon rule). Done at admission, so a decision made
+   * later -- at a group's finish, the controller's critical path -- finds the price cached on the query.
+   */
+  private priceAdmitted(): void {
+    const model = this.model;
+    if (!model || !(this.options.policy === 'sjf' || this.options.policy === 'abacus' || this.abandon)) return;
+    let unpriced: QueryState[] | null = null;
+    for (const pool of this.poolList) for (const q of pool.waiting) if (q.progress === 0 && !Number.isFinite(q.wholeSoloMs)) (unpriced ??= []).push(q);
+    if (unpriced) priceRemainders(model, unpriced);
   }
 
   /** The calibration factor stepped: every plan and every query's cached solo price is re-made with the new one. */
@@ -329,12 +359,17 @@ class ServingRun {
 
   /** Wait for a group event, the next arrival or shutdown. */
   private async waitForEvent(): Promise<void> {
+    this.emitLogRows();
+    // an event answered without a launch (or none at all) is no trigger for a later launch
+    this.triggerAtMs = Infinity;
     if (this.events.length > 0) return;
     const timer = new AbortController();
     const waits: Promise<void>[] = [this.wake.wait()];
     if (!this.stopping && this.nextArrival < this.trace.length) waits.push(this.clock.sleepUntil(this.arrivalClockMs(this.trace[this.nextArrival] as TraceQuery), timer.signal));
     await Promise.race(waits);
     timer.abort();
+    // a group's completion callback set the trigger earlier than this wake; an arrival or a signal sets it here
+    this.triggerAtMs = Math.min(this.triggerAtMs, performance.now());
   }
 
   private finish(q: QueryState, status: QueryStatus, finishMs: number, detail: { output?: QueryTensor; error?: string } = {}): void {
@@ -359,7 +394,7 @@ class ServingRun {
       policy: this.options.policy,
     };
     this.rows.push(row);
-    this.options.log?.query(row);
+    if (this.options.log) this.pendingQueryRows.push(row);
     this.options.online?.settle(row, detail);
   }
 
@@ -380,6 +415,16 @@ class ServingRun {
       thldMs: this.thldMs,
       drop: this.drop,
     };
+  }
+
+  /** Hand the rows made since the last call to the run log (after the launches, off the critical path). */
+  private emitLogRows(): void {
+    const log = this.options.log;
+    if (!log) return;
+    for (const row of this.pendingQueryRows) log.query(row);
+    if (log.group) for (const row of this.pendingGroupRows) log.group(row);
+    this.pendingQueryRows.length = 0;
+    this.pendingGroupRows.length = 0;
   }
 
   private timed(decide: () => GroupPlan): { plan: GroupPlan; decisionUs: number } {
@@ -428,14 +473,20 @@ class ServingRun {
     for (const s of segments) this.busyServices.add(s.service);
     this.options.runner.runGroup(segments).then(
       (outcome) => {
+        this.triggerAtMs = Math.min(this.triggerAtMs, performance.now());
         this.events.push({ group, outcome });
         this.wake.signal();
       },
       (error: unknown) => {
+        this.triggerAtMs = Math.min(this.triggerAtMs, performance.now());
         this.events.push({ group, error });
         this.wake.signal();
       },
     );
+    if (this.triggerAtMs !== Infinity) {
+      this.reactionsUs.push((performance.now() - this.triggerAtMs) * 1000);
+      this.triggerAtMs = Infinity;
+    }
     return group;
   }
 
@@ -529,7 +580,7 @@ class ServingRun {
       });
       if (cancelledNow) this.version++;
       if (failed) this.version++;
-      this.options.log?.group?.({
+      if (this.options.log?.group) this.pendingGroupRows.push({
         index: group.index,
         launchMs: round3(group.launchMs),
         startLeadMs: round3(leadMs),
@@ -565,6 +616,7 @@ class ServingRun {
         }
         if (plan.segments.length > 0) {
           this.launch(plan, decisionUs);
+          this.emitLogRows();
           this.options.log?.flush?.(false);
           continue;
         }
@@ -599,6 +651,7 @@ class ServingRun {
           throw new Error(`controller: ${this.live} queries waiting, nothing in flight, but the abacus member decision launched nothing`);
         }
       }
+      this.emitLogRows();
       this.options.log?.flush?.(false);
       if (this.inflight.size === 0 && this.live === 0 && !this.arrivalsLeft()) return;
       await this.waitForEvent();
@@ -614,6 +667,7 @@ class ServingRun {
         const { plan, decisionUs } = this.timed(() => decideConcurrent(pool, this.context(0)));
         if (plan.segments.length > 0) this.launch(plan, decisionUs);
       }
+      this.emitLogRows();
       this.options.log?.flush?.(false);
       if (this.inflight.size === 0 && this.live === 0 && !this.arrivalsLeft()) return;
       await this.waitForEvent();

@@ -206,6 +206,12 @@ export interface RunSummary {
   plansReused: number;
   decisionP50Us: number | null;
   decisionP99Us: number | null;
+  /**
+   * The controller's critical path, µs: from a group's completion (or an arrival's wake) reaching the loop
+   * to the launch it allowed -- event bookkeeping, admission pricing, the decision and the launch call.
+   */
+  reactionP50Us: number | null;
+  reactionP99Us: number | null;
   groups: number;
   searchStepsMean: number;
   searchStepsMax: number;

@@ -127,14 +127,14 @@ const MOTIVATION_COLUMNS = ['background', 'queries', 'min_ms', 'p50_ms', 'p99_ms
 const SERVING_COLUMNS = [
   'study', 'combination', 'policy', 'qos_ms', 'load_qps', 'issued', 'completed', 'ok', 'late', 'dropped', 'failed', 'violation_pct',
   'p50_ms', 'p99_ms', 'p99_over_qos', 'goodput_qps', 'throughput_qps', 'duration_ms', 'decision_p50_us', 'decision_p99_us', 'ways', 'search_steps_mean',
-  'search_decisions', 'search_decision_p50_us',
+  'search_decisions', 'search_decision_p50_us', 'reaction_p50_us', 'reaction_p99_us',
 ] as const;
 
 function servingCells(r: ServingRow): TableCell[] {
   return [
     r.study, r.combination, r.policy, r.qosMs, r.loadQps, r.issued, r.completed, r.ok, r.late, r.dropped, r.failed, r.violationPct,
     r.p50Ms, r.p99Ms, r.p99OverQos, r.goodputQps, r.throughputQps, r.durationMs, r.decisionP50Us, r.decisionP99Us, r.ways, r.searchStepsMean,
-    r.searchDecisions, r.decisionSearchP50Us,
+    r.searchDecisions, r.decisionSearchP50Us, r.reactionP50Us, r.reactionP99Us,
   ];
 }
 

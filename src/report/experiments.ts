@@ -357,6 +357,9 @@ export interface ServingRow {
   /** Decisions (launched groups) that ran a split search, and their median decision time (µs). */
   searchDecisions: number | null;
   decisionSearchP50Us: number | null;
+  /** Event reaching the controller (a group's completion, a wake-up) to the launch handed to the runner (µs); null for runs that predate it. */
+  reactionP50Us: number | null;
+  reactionP99Us: number | null;
 }
 
 interface QueryRecord {
@@ -413,6 +416,8 @@ function rowFromSummary(study: string, combination: string, s: RunSummary, qosMs
     searchStepsMean: s.searchStepsMean,
     searchDecisions: null,
     decisionSearchP50Us: null,
+    reactionP50Us: s.reactionP50Us ?? null,
+    reactionP99Us: s.reactionP99Us ?? null,
   };
 }
 
@@ -571,6 +576,8 @@ export function mergeServeFolders(study: string, name: string, folders: readonly
       searchStepsMean: sum((s) => s.searchStepsMean * s.groups) / Math.max(1, sum((s) => s.groups)),
       searchDecisions: null,
       decisionSearchP50Us: null,
+      reactionP50Us: null,
+      reactionP99Us: summaries.some((s) => s.reactionP99Us !== undefined && s.reactionP99Us !== null) ? Math.max(...summaries.map((s) => s.reactionP99Us ?? 0)) : null,
     });
   }
   return sortServing(rows);

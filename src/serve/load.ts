@@ -68,7 +68,7 @@ export interface LoadStep {
 }
 
 /** Fields of `RunSummary` only a server knows (its decisions and groups): not in a client's summary. */
-type ServerOnlyFields = 'policy' | 'ways' | 'thldMs' | 'abandon' | 'decisions' | 'plansReused' | 'decisionP50Us' | 'decisionP99Us' | 'groups' | 'searchStepsMean' | 'searchStepsMax';
+type ServerOnlyFields = 'policy' | 'ways' | 'thldMs' | 'abandon' | 'decisions' | 'plansReused' | 'decisionP50Us' | 'decisionP99Us' | 'reactionP50Us' | 'reactionP99Us' | 'groups' | 'searchStepsMean' | 'searchStepsMax';
 
 /** `abacus serve`'s summary, as a client measures it, plus the client's own counts. */
 export type LoadSummary = Omit<RunSummary, ServerOnlyFields> & {
@@ -272,7 +272,7 @@ export function summarizeLoad(records: readonly LoadRecord[], options: Pick<Load
   const errors = new Map<string, number>();
   for (const r of measured) if (r.error !== null) errors.set(r.error.slice(0, 200), (errors.get(r.error.slice(0, 200)) ?? 0) + 1);
   const span = options.trace.length > 0 ? Math.max(...options.trace.map((q) => q.arrivalMs)) - Math.min(...options.trace.map((q) => q.arrivalMs)) : 0;
-  const { policy: _p, ways: _w, thldMs: _t, abandon: _a, decisions: _d, plansReused: _r, decisionP50Us: _d50, decisionP99Us: _d99, groups: _g, searchStepsMean: _sm, searchStepsMax: _sx, ...clientSide } = base;
+  const { policy: _p, ways: _w, thldMs: _t, abandon: _a, decisions: _d, plansReused: _r, decisionP50Us: _d50, decisionP99Us: _d99, reactionP50Us: _x50, reactionP99Us: _x99, groups: _g, searchStepsMean: _sm, searchStepsMax: _sx, ...clientSide } = base;
   const summary: LoadSummary = {
     ...clientSide,
     policy,

@@ -67,7 +67,7 @@ test('serving with the adapter gives the same run as with predictGroupsMs per ca
       const trace = generateTrace({ services, loadQps: 200, queries: 300, seed: ways, qos: 80 });
       const log = new MemoryRunLog();
       const { summary } = await simulateServing({ policy: 'abacus', trace, latencyModel: model, ways, thldMs: 2, abandon: true, log, operatorCounts: zooOperatorCounts(), latency: latencyFromModel(analytic, { noise: 0.05, seed: 1 }) });
-      const { decisionP50Us: _p50, decisionP99Us: _p99, ...timeless } = summary;
+      const { decisionP50Us: _p50, decisionP99Us: _p99, reactionP50Us: _r50, reactionP99Us: _r99, ...timeless } = summary;
       return { queries: log.queries, groups: log.groups.map(({ decisionUs: _us, ...g }) => g), timeless };
     };
     const viaAdapter = await run(predictorLatencyModel(predictor));
