@@ -19,7 +19,10 @@ export interface ExecutorOptions {
   runTimeoutMs?: number;
   /** Deadline for building sessions in `prepare`. */
   prepareTimeoutMs?: number;
-  /** Fixed lead of the start signal; by default it adapts to the measured message delay. */
+  /**
+   * Fixed lead of the start signal, for every group; by default it adapts to the measured message delay for
+   * groups of several members, and a group of one member starts on receipt (lead 0).
+   */
   startLeadMs?: number;
 }
 
@@ -183,7 +186,9 @@ export class Executor {
     for (const m of members) this.busy.add(m.service);
     try {
       const sentNs = process.hrtime.bigint();
-      const startAtNs = sentNs + this.leadNs();
+      // A lone member has no one to start with: it starts on receipt (its delivery time shows in its
+      // startDelayMs), instead of spinning out a lead that only a barrier of several members needs.
+      const startAtNs = members.length === 1 && this.opts.startLeadMs === null ? sentNs : sentNs + this.leadNs();
       const settled = await Promise.allSettled(
         members.map((m) =>
           this.host(m.service).request(
