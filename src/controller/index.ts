@@ -15,7 +15,7 @@ export { predictedToMiss } from './policies.js';
 export { runServing, BARRIER_MODES, type ServingOptions, type BarrierMode } from './serving.js';
 export { CalibratedLatencyModel } from './calibration.js';
 export {
-  OnlineQueue, LatencyCalibration,
+  OnlineQueue, LatencyCalibration, DelayTail,
   type OnlineService, type OnlineSubmission, type OnlineOutcome, type OnlineQueueOptions, type OnlineStatus, type OnlineModelStatus, type RejectReason,
 } from './online.js';
 export {

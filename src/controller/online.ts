@@ -11,7 +11,8 @@
  * - `predicted-miss` (with a latency model): the predicted finish of the new query, given the work queued
  *   ahead of it under the policy (see `POLICIES.md`, "Online serving"), is beyond its QoS. Predictions
  *   are scaled by the measured/predicted latency of recent completed queries (`LatencyCalibration`), and
- *   the time the request already spent in the front end counts.
+ *   the time the request already spent in the front end counts, as does the reply's expected delay
+ *   (`DelayTail`, fed by `replied`).
  *
  * `precheck` applies the same rules before a request's body is read, so that a front end refuses work
  * it cannot serve without reading or parsing it.
@@ -19,6 +20,7 @@
  * A submitter that goes away (its `signal` aborts) has its query dropped at the loop's next step, unless
  * the query's last segment is already running.
  */
+import { performance } from 'node:perf_hooks';
 import { InputError } from '../common/errors.js';
 import { priceRemainders } from './policies.js';
 import type { QueryState, ServicePool } from './state.js';
@@ -60,6 +62,11 @@ export interface OnlineQueueOptions {
   maxQueue?: number;
   /** Reject a submission at once when it is predicted to miss its QoS (needs a latency model); default true. */
   predictAdmission?: boolean;
+  /**
+   * Period (ms) of the timer that samples the event loop's lag while a run is attached (default 5; 0: off).
+   * The lag's tail is what a request waits before the front end even sees it, and admission adds it.
+   */
+  loopLagSampleMs?: number;
 }
 
 /** What the queue reads from the run that serves it (the serving loop implements it). */
@@ -135,6 +142,42 @@ export class LatencyCalibration {
   }
 }
 
+/**
+ * A tail estimate of a delay the server adds outside the compute: the front end's reading and parsing of a
+ * request before it is submitted, and the reply's way back (the loop noticing the finish, the output's
+ * extraction, the response's encoding). Under overload both grow with the event loop's backlog, which the
+ * predictor cannot see, so admission adds them to its predictions. The estimate is the smoothed mean plus
+ * `SPREADS` smoothed deviations; without fresh samples it relaxes to 0 (half-life `RELAX_HALF_LIFE_MS`).
+ */
+export class DelayTail {
+  private mean = 0;
+  private spread = 0;
+  private lastMs = 0;
+  static readonly ALPHA = 0.05;
+  static readonly SPREADS = 2;
+  static readonly RELAX_HALF_LIFE_MS = 2000;
+
+  private relax(nowMs: number): number {
+    return Math.pow(0.5, Math.max(0, nowMs - this.lastMs) / DelayTail.RELAX_HALF_LIFE_MS);
+  }
+
+  /** The delay's tail estimate now, ms (0 before any sample). */
+  valueMs(nowMs: number): number {
+    const r = this.relax(nowMs);
+    return (this.mean + DelayTail.SPREADS * this.spread) * r;
+  }
+
+  observe(nowMs: number, delayMs: number): void {
+    if (!Number.isFinite(delayMs) || delayMs < 0) return;
+    const r = this.relax(nowMs);
+    const mean = this.mean * r;
+    const spread = this.spread * r;
+    this.mean = mean + DelayTail.ALPHA * (delayMs - mean);
+    this.spread = spread + DelayTail.ALPHA * (Math.abs(delayMs - mean) - spread);
+    this.lastMs = nowMs;
+  }
+}
+
 export interface OnlineModelStatus {
   /** Outstanding submissions of this model. */
   queued: number;
@@ -186,6 +229,13 @@ export class OnlineQueue {
   /** Smallest predicted solo latency seen per service: a lower bound for a request whose size is not known yet. */
   private readonly soloMin = new Map<string, number>();
   private readonly calibration = new LatencyCalibration();
+  /** The front end's time from a request's receipt to its submission (`waitedMs`), and from a query's finish to its reply. */
+  private readonly frontDelay = new DelayTail();
+  private readonly replyDelay = new DelayTail();
+  /** The event loop's lag: how late a timer fires (sampled every `loopLagSampleMs`). */
+  private readonly loopDelay = new DelayTail();
+  private readonly loopLagSampleMs: number;
+  private loopLagTimer: ReturnType<typeof setInterval> | null = null;
   private nextId = 0;
   private issuedCount = 0;
   private readonly rejected: Record<RejectReason, number> = { closed: 0, 'queue-full': 0, 'predicted-miss': 0 };
@@ -199,6 +249,26 @@ export class OnlineQueue {
     this.maxQueue = options.maxQueue ?? 256;
     if (!Number.isInteger(this.maxQueue) || this.maxQueue < 1) throw new InputError(`max queue must be an integer >= 1, got ${this.maxQueue}`);
     this.predictAdmission = options.predictAdmission ?? true;
+    this.loopLagSampleMs = options.loopLagSampleMs ?? 5;
+    if (!(Number.isFinite(this.loopLagSampleMs) && this.loopLagSampleMs >= 0)) throw new InputError(`loop lag sample period must be a number of ms >= 0, got ${this.loopLagSampleMs}`);
+  }
+
+  private startLoopLagSampler(): void {
+    if (this.loopLagSampleMs <= 0 || this.loopLagTimer !== null) return;
+    const period = this.loopLagSampleMs;
+    let expected = performance.now() + period;
+    this.loopLagTimer = setInterval(() => {
+      const now = performance.now();
+      const lagMs = Math.max(0, now - expected);
+      expected = now + period;
+      if (this.view) this.loopDelay.observe(this.view.nowMs(), lagMs);
+    }, period);
+    this.loopLagTimer.unref();
+  }
+
+  private stopLoopLagSampler(): void {
+    if (this.loopLagTimer !== null) clearInterval(this.loopLagTimer);
+    this.loopLagTimer = null;
   }
 
   get serviceList(): OnlineService[] {
@@ -251,10 +321,11 @@ export class OnlineQueue {
     const nowMs = view.nowMs();
     const waitedMs = Math.min(Math.max(0, s.waitedMs ?? 0), nowMs);
     const arrivalMs = nowMs - waitedMs;
+    if (s.waitedMs !== undefined) this.frontDelay.observe(nowMs, waitedMs);
     if (model) {
       soloMs = model.predictMs([[{ modelId: service.modelId, start: 0, end: ops, batch: s.batch, seq: s.seq }]])[0] as number;
       admittedPredictionMs = this.backlogMs(view, model, service.name, arrivalMs + s.qosMs, soloMs) + soloMs;
-      predictedMs = waitedMs + this.calibration.factor(nowMs) * admittedPredictionMs;
+      predictedMs = waitedMs + this.calibration.factor(nowMs) * admittedPredictionMs + this.replyDelay.valueMs(nowMs);
       const previous = this.soloEwma.get(service.name);
       this.soloEwma.set(service.name, previous === undefined ? soloMs : 0.9 * previous + 0.1 * soloMs);
       if (Number.isFinite(soloMs)) this.soloMin.set(service.name, Math.min(this.soloMin.get(service.name) ?? Infinity, soloMs));
@@ -291,11 +362,13 @@ export class OnlineQueue {
   /**
    * Admission before a request's body is read (its size unknown): whether a submission of `model` with
    * this QoS would be rejected anyway. `frontPending` requests the front end admitted and is still
-   * reading or parsing count as queued. The predicted finish uses the smallest solo latency seen for the
-   * model, so a request refused here would have been refused at submission too. A refusal is counted as
-   * a submission's would be; null: go on and read the body.
+   * reading or parsing count as queued, and (`frontPendingOfModel`, per model) as work ahead of it, each
+   * at its model's smallest solo latency seen. The predicted finish uses the smallest solo latency seen
+   * for the model and adds the front end's expected delays (reading and parsing, the reply), so under a
+   * backlog of unread requests it refuses what submission alone could not see coming. A refusal is
+   * counted as a submission's would be; null: go on and read the body.
    */
-  precheck(modelName: string, qosMs: number, frontPending: number): { reason: RejectReason; detail: string } | null {
+  precheck(modelName: string, qosMs: number, frontPending: number, frontPendingOfModel: ReadonlyMap<string, number> = new Map()): { reason: RejectReason; detail: string } | null {
     const service = this.services.get(modelName);
     if (!service) throw new InputError(`unknown model '${modelName}' (served: ${[...this.services.keys()].join(', ')})`);
     const refuse = (reason: RejectReason, detail: string) => {
@@ -309,7 +382,16 @@ export class OnlineQueue {
     const model = view.latencyModel;
     const solo = this.soloMin.get(service.name);
     if (this.predictAdmission && model && solo !== undefined && Number.isFinite(qosMs)) {
-      const predictedMs = this.calibration.factor(view.nowMs()) * (this.backlogMs(view, model, service.name, view.nowMs() + qosMs, solo) + solo);
+      const nowMs = view.nowMs();
+      // requests the front end admitted and is still reading arrived earlier: each is priced at its model's
+      // smallest solo latency (their sizes are not known yet), for this model's or, under a policy that
+      // runs one query at a time, every model's
+      let frontMs = 0;
+      for (const [name, count] of frontPendingOfModel) {
+        if (count > 0 && (name === service.name || serializedWhole(view.policy))) frontMs += count * (this.soloMin.get(name) ?? 0);
+      }
+      const computeMs = this.calibration.factor(nowMs) * (this.backlogMs(view, model, service.name, nowMs + qosMs, solo) + frontMs + solo);
+      const predictedMs = this.loopDelay.valueMs(nowMs) + this.frontDelay.valueMs(nowMs) + computeMs + this.replyDelay.valueMs(nowMs);
       if (predictedMs > qosMs) return refuse('predicted-miss', `predicted to finish in at least ${predictedMs.toFixed(1)} ms, beyond its QoS of ${qosMs} ms (decided before reading the body)`);
     }
     return null;
@@ -380,11 +462,13 @@ export class OnlineQueue {
   attach(view: OnlineRunView): void {
     if (this.view !== null) throw new Error('OnlineQueue: already attached to a run');
     this.view = view;
+    this.startLoopLagSampler();
   }
 
   /** Called by the serving loop when it ends; submissions from now on are rejected as closed. */
   detach(): void {
     this.closedFlag = true;
+    this.stopLoopLagSampler();
   }
 
   /** Submissions to issue now, in submission order. */
@@ -414,6 +498,23 @@ export class OnlineQueue {
     return out;
   }
 
+  /**
+   * The front end answered a finished query (its response is encoded): the time from the query's finish
+   * (run time) to now is a sample of the reply's delay, which admission adds to its predictions.
+   */
+  replied(row: QueryLogRow): void {
+    const view = this.view;
+    if (view === null || row.finishMs === null) return;
+    const nowMs = view.nowMs();
+    this.replyDelay.observe(nowMs, nowMs - row.finishMs);
+  }
+
+  /** The delays admission adds now (tail estimates, ms): the event loop's lag, receipt to submission, finish to reply. */
+  frontDelaysMs(): { loopLagMs: number; frontMs: number; replyMs: number } {
+    const nowMs = this.view?.nowMs() ?? 0;
+    return { loopLagMs: this.loopDelay.valueMs(nowMs), frontMs: this.frontDelay.valueMs(nowMs), replyMs: this.replyDelay.valueMs(nowMs) };
+  }
+
   /** Hand a finished query's outcome to its submitter. */
   settle(row: QueryLogRow, detail: { output?: QueryTensor; error?: string }): void {
     const entry = this.outstanding.get(row.id);
@@ -434,6 +535,7 @@ export class OnlineQueue {
    */
   failOutstanding(detail: string): void {
     this.closedFlag = true;
+    this.stopLoopLagSampler();
     this.pending = [];
     for (const entry of this.outstanding.values()) {
       entry.detach();

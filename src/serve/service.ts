@@ -119,6 +119,8 @@ export class InferenceCore {
   private readonly stats = new Map<string, ModelStatisticsRecorder>();
   /** Requests admitted by `admitBeforeBody` and not yet submitted (their bodies being read or parsed). */
   private frontPending = 0;
+  /** The same, per model name. */
+  private readonly frontPendingOfModel = new Map<string, number>();
 
   constructor(models: readonly ServedModel[], private readonly queue: OnlineQueue, private readonly metrics: ServerMetrics, options: InferenceCoreOptions = {}) {
     for (const m of models) {
@@ -178,18 +180,21 @@ export class InferenceCore {
    */
   admitBeforeBody(name: string, version: string | undefined, qosMs: number | undefined): () => void {
     const served = this.model(name, version);
-    const refused = this.queue.precheck(served.manifest.name, qosMs ?? served.qosMs, this.frontPending);
+    const modelName = served.manifest.name;
+    const refused = this.queue.precheck(modelName, qosMs ?? served.qosMs, this.frontPending, this.frontPendingOfModel);
     if (refused) {
       const closed = refused.reason === 'closed';
       this.metrics.request(served.manifest.name, closed ? 'unavailable' : 'rejected');
       throw new ProtocolError(closed ? 'unavailable' : 'rejected', closed ? refused.detail : `rejected: ${refused.detail}`);
     }
     this.frontPending++;
+    this.frontPendingOfModel.set(modelName, (this.frontPendingOfModel.get(modelName) ?? 0) + 1);
     let held = true;
     return () => {
       if (!held) return;
       held = false;
       this.frontPending--;
+      this.frontPendingOfModel.set(modelName, (this.frontPendingOfModel.get(modelName) ?? 1) - 1);
     };
   }
 
@@ -285,6 +290,7 @@ export class InferenceCore {
     }
     this.metrics.request(manifest.name, answered.result.timings.status);
     this.metrics.completed(answered.row);
+    this.queue.replied(answered.row);
     const row = answered.row;
     const start = row.startMs ?? row.arrivalMs;
     this.stats.get(manifest.name)?.completed({
