@@ -13,7 +13,7 @@ import { startProgress } from '../common/progress.js';
 import { collectProvenance } from '../common/provenance.js';
 import { DEFAULT_BATCH_SIZES, DEFAULT_SEQ_LENS } from '../zoo/catalog.js';
 import { parseExecutionProvider } from '../executor/index.js';
-import { generateTrace, readTraceCsv, openRunLog, POLICY_NAMES, BARRIER_MODES, type BarrierMode, type LatencyModel, type PolicyName, type QosSpec, type RunSummary, type ServiceSpec } from '../controller/index.js';
+import { generateTrace, readTraceCsv, openRunLog, POLICY_NAMES, BARRIER_MODES, type BarrierMode, type CalibrationScope, type LatencyModel, type PolicyName, type QosSpec, type RunSummary, type ServiceSpec } from '../controller/index.js';
 import { findPredictor, predictorLatencyModel, serveRun, servePeak, OnlineServer, parseHostPort, AUTH_TOKEN_ENV, checkAuthToken, isLoopbackHost } from '../serve/index.js';
 import type { ResolvedModel } from './shared.js';
 import { checkPredictorFit, predictorFindings } from './predictor-fit.js';
@@ -95,6 +95,7 @@ export function serveCommand(): Command {
     .option('--abandon', 'drop queries predicted to miss their QoS (same rule in every policy)')
     .addOption(new Option('--barrier <mode>', "abacus: 'group' joins a group's members at one barrier (the paper); 'member' frees each member's service when it finishes and starts the next segment beside the running ones when the predictor says every deadline holds").choices(BARRIER_MODES as readonly BarrierMode[]).default('member' as BarrierMode))
     .option('--calibrate', "scale the predictor by this run's measured/predicted group latency (for a machine slower or faster than the one profiled)")
+    .addOption(new Option('--calibration-scope <scope>', "with --calibrate: one ratio per model ('model') or one for every model ('global')").choices(['model', 'global']).default('model'))
     .option('--predictor <dir>', 'predictor bundle (default: the first under --predictors-root that fits the combination)')
     .option('--predictors-root <dirs...>', 'where to look for a bundle, in order', [join('runs', 'predictor'), join('data', 'predictor')])
     .option('--ep <ep>', 'execution provider: cpu, webgpu or cuda', 'cpu')
@@ -167,7 +168,7 @@ export function serveCommand(): Command {
           });
           return;
         }
-        const base = { models, policies: opts.policy, latencyModel, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true, calibrate: opts.calibrate === true, barrier: opts.barrier as BarrierMode, ep, intraOpThreads: threads, seed: opts.seed, simulate: opts.simulate === true };
+        const base = { models, policies: opts.policy, latencyModel, ways: opts.ways, thldMs: opts.thld, abandon: opts.abandon === true, calibrate: opts.calibrate === true, calibrationScope: opts.calibrationScope as CalibrationScope, barrier: opts.barrier as BarrierMode, ep, intraOpThreads: threads, seed: opts.seed, simulate: opts.simulate === true };
         const loadSpec = { services, queries: opts.queries, arrivals: opts.arrivals, seed: opts.seed, qos, batchSizes: opts.batchSizes, seqLens: opts.seqLens };
         if (opts.findPeak) {
           const [lo, hi] = opts.peakRange;

@@ -9,23 +9,65 @@
  * as that bound); the factor applied follows it only once they differ by
  * more than `STEP`, so predictions stay exactly the same between such steps and a plan made ahead of time stays
  * valid (the serving loop re-plans when the factor steps).
+ *
+ * The ratio is kept per model (`scope: 'model'`, the default): measured on the H100 with the H200's predictor
+ * (docs/results.md), resnet152 ran a median 7-15 % longer than predicted while vgg19 beside it ran 9-11 % shorter,
+ * so one factor for both moved neither to the truth. A group is scaled by the largest factor among its members'
+ * models (a conservative bound for a group barrier; with per-member barriers every group has one member), and a
+ * finished group's ratio counts for each of its members' models. `scope: 'global'` keeps one factor for all.
  */
 import type { GroupMember, LatencyModel } from './types.js';
+
+/** One smoothed ratio and the factor applied for it. */
+interface Ratio {
+  ratio: number;
+  applied: number;
+  samples: number;
+}
+
+export type CalibrationScope = 'model' | 'global';
+
+/** The key of the one ratio of `scope: 'global'`. */
+const GLOBAL = -1;
 
 export class CalibratedLatencyModel implements LatencyModel {
   static readonly ALPHA = 0.1;
   static readonly MIN = 0.5;
   static readonly MAX = 5;
   static readonly STEP = 0.02;
-  private ratio = 1;
-  private applied = 1;
+  private readonly ratios = new Map<number, Ratio>();
   private samples = 0;
+  /** Whether any factor applied differs from 1 (else predictions pass through unscaled). */
+  private scaled = false;
+  readonly scope: CalibrationScope;
 
-  constructor(readonly inner: LatencyModel) {}
+  constructor(readonly inner: LatencyModel, options: { scope?: CalibrationScope } = {}) {
+    this.scope = options.scope ?? 'model';
+  }
 
-  /** The factor every prediction is scaled by now. */
+  /** The factor a model's predictions are scaled by now: its own, else the global one (groups observed without models), else 1. */
+  factorFor(modelId: number): number {
+    return ((this.scope === 'model' ? this.ratios.get(modelId) : undefined) ?? this.ratios.get(GLOBAL))?.applied ?? 1;
+  }
+
+  /** The factor a group's prediction is scaled by now: the largest of its members' models. */
+  groupFactor(group: readonly Pick<GroupMember, 'modelId'>[]): number {
+    if (!this.scaled) return 1;
+    if (this.scope === 'global') return this.ratios.get(GLOBAL)?.applied ?? 1;
+    let f = 0;
+    for (const m of group) f = Math.max(f, this.factorFor(m.modelId));
+    return group.length === 0 ? 1 : f;
+  }
+
+  /** The largest factor applied now over every model (1 before any group): a summary for logs. */
   get factor(): number {
-    return this.applied;
+    let f = 1;
+    let any = false;
+    for (const r of this.ratios.values()) {
+      f = any ? Math.max(f, r.applied) : r.applied;
+      any = true;
+    }
+    return f;
   }
 
   /** Groups observed so far. */
@@ -35,23 +77,39 @@ export class CalibratedLatencyModel implements LatencyModel {
 
   predictMs(groups: readonly (readonly GroupMember[])[], out?: Float64Array): Float64Array {
     const raw = this.inner.predictMs(groups, out);
-    if (this.applied === 1) return raw;
+    if (!this.scaled) return raw;
     // scale the caller's buffer in place; never the inner model's own (it may keep it)
     const result = out !== undefined && raw === out ? raw : Float64Array.from(raw);
-    for (let i = 0; i < result.length; i++) result[i] = (result[i] as number) * this.applied;
+    for (let i = 0; i < groups.length && i < result.length; i++) result[i] = (result[i] as number) * this.groupFactor(groups[i] as readonly GroupMember[]);
     return result;
   }
 
-  /** A finished group: what it took, and what the inner (uncalibrated) model predicted for it. True when the factor stepped. */
-  observe(measuredMs: number, rawPredictedMs: number): boolean {
+  /**
+   * A finished group: what it took, what the inner (uncalibrated) model predicted for it, and its members'
+   * models (the ratio counts for each; without them, or with `scope: 'global'`, for the one global ratio).
+   * True when a factor applied stepped.
+   */
+  observe(measuredMs: number, rawPredictedMs: number, modelIds: readonly number[] = []): boolean {
     if (!(rawPredictedMs > 0) || !(measuredMs >= 0) || !Number.isFinite(measuredMs)) return false;
     const sample = Math.min(CalibratedLatencyModel.MAX, Math.max(CalibratedLatencyModel.MIN, measuredMs / rawPredictedMs));
     this.samples++;
-    // the mean of the groups so far until there are 1 / ALPHA of them, then the moving average: the first
-    // groups set the factor at once instead of pulling it from 1 by a tenth of their error each
-    this.ratio += Math.max(CalibratedLatencyModel.ALPHA, 1 / this.samples) * (sample - this.ratio);
-    if (Math.abs(this.ratio / this.applied - 1) <= CalibratedLatencyModel.STEP) return false;
-    this.applied = this.ratio;
-    return true;
+    const keys = this.scope === 'global' || modelIds.length === 0 ? [GLOBAL] : [...new Set(modelIds)];
+    let stepped = false;
+    for (const key of keys) {
+      let r = this.ratios.get(key);
+      if (!r) {
+        r = { ratio: 1, applied: 1, samples: 0 };
+        this.ratios.set(key, r);
+      }
+      r.samples++;
+      // the mean of the groups so far until there are 1 / ALPHA of them, then the moving average: the first
+      // groups set the factor at once instead of pulling it from 1 by a tenth of their error each
+      r.ratio += Math.max(CalibratedLatencyModel.ALPHA, 1 / r.samples) * (sample - r.ratio);
+      if (Math.abs(r.ratio / r.applied - 1) <= CalibratedLatencyModel.STEP) continue;
+      r.applied = r.ratio;
+      stepped = true;
+    }
+    if (stepped) this.scaled = [...this.ratios.values()].some((r) => r.applied !== 1);
+    return stepped;
   }
 }

@@ -13,7 +13,7 @@ export {
 export { searchSplit, largestFittingPrefix, type SplitSearchInput, type SplitSearchResult } from './search.js';
 export { predictedToMiss } from './policies.js';
 export { runServing, BARRIER_MODES, type ServingOptions, type BarrierMode } from './serving.js';
-export { CalibratedLatencyModel } from './calibration.js';
+export { CalibratedLatencyModel, type CalibrationScope } from './calibration.js';
 export {
   OnlineQueue, LatencyCalibration, DelayTail,
   type OnlineService, type OnlineSubmission, type OnlineOutcome, type OnlineQueueOptions, type OnlineStatus, type OnlineModelStatus, type RejectReason,

@@ -17,7 +17,7 @@ import { OnlineQueue, type OnlineEntry, type OnlineRunView } from './online.js';
 import { decideAbacusMembers, decideConcurrent, decideSerialized, planStillValid, priceRemainders, relaxedEnds, type DecisionContext, type GroupPlan, type MemberLaunch, type RunningMember } from './policies.js';
 import { summarizeRun } from './runlog.js';
 import { removeFromPool, type QueryState, type ServicePool } from './state.js';
-import { CalibratedLatencyModel } from './calibration.js';
+import { CalibratedLatencyModel, type CalibrationScope } from './calibration.js';
 import { POLICY_NAMES, type Clock, type GroupLogRow, type GroupOutcome, type GroupRunner, type LatencyModel, type PolicyName, type QueryLogRow, type QueryStatus, type QueryTensor, type RunLogSink, type RunSummary, type SegmentRun, type TraceQuery } from './types.js';
 
 export interface ServingOptions {
@@ -48,6 +48,8 @@ export interface ServingOptions {
    * submissions and a trace: an online run with it can decide differently from the same trace offline.)
    */
   calibrate?: boolean;
+  /** With `calibrate`: one ratio per model ('model', default) or one for every model ('global'). */
+  calibrationScope?: CalibrationScope;
   /**
    * abacus only: 'group' (default) joins a group's members at one barrier, as the paper; 'member' lets each
    * member finish on its own and starts an idle service's next segment beside the ones still running when the
@@ -184,7 +186,7 @@ class ServingRun {
     private readonly abandon: boolean,
   ) {
     this.clock = options.clock ?? new MonotonicClock();
-    this.calibrated = options.latencyModel && options.calibrate === true ? new CalibratedLatencyModel(options.latencyModel) : null;
+    this.calibrated = options.latencyModel && options.calibrate === true ? new CalibratedLatencyModel(options.latencyModel, { scope: options.calibrationScope ?? 'model' }) : null;
     this.model = this.calibrated ?? options.latencyModel;
     this.trace = [...options.trace].map((q, i) => ({ q, i })).sort((a, b) => a.q.arrivalMs - b.q.arrivalMs || a.i - b.i).map((x) => x.q);
     for (const q of this.trace) this.addPool(q.model, q.modelId, `query ${q.id}`);
@@ -269,7 +271,7 @@ class ServingRun {
     if (online) {
       for (const entry of online.take()) {
         // the queue priced it with the trained model: the decisions here use the calibrated one
-        entry.state = this.issue(entry.query, this.calibrated && Number.isFinite(entry.soloMs) ? entry.soloMs * this.calibrated.factor : entry.soloMs);
+        entry.state = this.issue(entry.query, this.calibrated && Number.isFinite(entry.soloMs) ? entry.soloMs * this.calibrated.factorFor(entry.query.modelId) : entry.soloMs);
         any = true;
       }
       for (const entry of online.cancelledIssued()) {
@@ -461,7 +463,7 @@ class ServingRun {
     const group: InflightGroup = {
       index: this.groupIndex++,
       launchMs,
-      calibrationFactor: this.calibrated?.factor ?? 1,
+      calibrationFactor: this.calibrated?.groupFactor(segments) ?? 1,
       predictedEndMs: plan.predictedMs === null || !Number.isFinite(plan.predictedMs) ? null : launchMs + this.startLeadMs + plan.predictedMs,
       segments,
       queries,
@@ -541,7 +543,7 @@ class ServingRun {
       const believedMs = group.member ? group.member.predictedEndMs - group.launchMs - leadMs : group.plan.predictedMs;
       if (!failed && this.calibrated && believedMs !== null && Number.isFinite(believedMs)) {
         // plans and cached solo prices made with the old factor are stale once it has stepped
-        if (this.calibrated.observe(groupMs, believedMs / group.calibrationFactor)) this.forgetPrices();
+        if (this.calibrated.observe(groupMs, believedMs / group.calibrationFactor, group.segments.map((seg) => seg.modelId))) this.forgetPrices();
       }
       const memberMs = new Map<string, number>();
       const outputs = new Map<string, QueryTensor>();

@@ -10,7 +10,7 @@ import { InputError } from '../common/errors.js';
 import { Executor, balancedOperatorCuts, type ExecutionProviderName } from '../executor/index.js';
 import {
   runServing, simulateServing, latencyFromModel, openRunLog, findPeakLoad, generateTrace,
-  type LatencyModel, type PolicyName, type RunSummary, type RunLogSink, type TraceQuery, type LoadSpec, type PeakResult, type BarrierMode,
+  type LatencyModel, type PolicyName, type RunSummary, type RunLogSink, type TraceQuery, type LoadSpec, type PeakResult, type BarrierMode, type CalibrationScope,
 } from '../controller/index.js';
 import type { Manifest } from '../zoo/manifest.js';
 import { ExecutorRunner } from './adapters.js';
@@ -25,6 +25,8 @@ export interface ServeRunOptions {
   abandon: boolean;
   /** Run-time calibration of the predictor (default false; see src/controller/calibration.ts). */
   calibrate?: boolean;
+  /** With `calibrate`: one ratio per model (default) or one for all. */
+  calibrationScope?: CalibrationScope;
   /** abacus's barrier mode (default 'group'). */
   barrier?: BarrierMode;
   ep: ExecutionProviderName;
@@ -113,7 +115,7 @@ export async function serveRun(opts: ServeRunOptions): Promise<ServeRunResult> {
       try {
         if (ex) {
           const runner = new ExecutorRunner(ex);
-          summary = await runServing({ policy, runner, trace: opts.trace, ways: opts.ways, thldMs: opts.thldMs, abandon: opts.abandon, calibrate: opts.calibrate === true, ...(policy === 'abacus' && opts.barrier ? { barrier: opts.barrier } : {}), ...(opts.latencyModel ? { latencyModel: opts.latencyModel } : {}), ...(log ? { log } : {}) });
+          summary = await runServing({ policy, runner, trace: opts.trace, ways: opts.ways, thldMs: opts.thldMs, abandon: opts.abandon, calibrate: opts.calibrate === true, ...(opts.calibrationScope ? { calibrationScope: opts.calibrationScope } : {}), ...(policy === 'abacus' && opts.barrier ? { barrier: opts.barrier } : {}), ...(opts.latencyModel ? { latencyModel: opts.latencyModel } : {}), ...(log ? { log } : {}) });
           await runner.releaseAll();
         } else {
           const truth = opts.latencyModel;
@@ -129,6 +131,7 @@ export async function serveRun(opts: ServeRunOptions): Promise<ServeRunResult> {
             thldMs: opts.thldMs,
             abandon: opts.abandon,
             calibrate: opts.calibrate === true,
+            ...(opts.calibrationScope ? { calibrationScope: opts.calibrationScope } : {}),
             ...(policy === 'abacus' && opts.barrier ? { barrier: opts.barrier } : {}),
             ...(log ? { log } : {}),
           }));
