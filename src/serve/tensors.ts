@@ -11,9 +11,20 @@ import type { QueryTensor } from '../controller/index.js';
 /** What went wrong with a request, as a front end reports it (HTTP status / gRPC code). */
 export type ProtocolErrorKind = 'bad-request' | 'not-found' | 'too-large' | 'rejected' | 'unavailable' | 'failed' | 'method' | 'unauthenticated';
 
+/** Kinds a server answers in bulk under overload; their errors carry no stack trace (capturing one costs about 2 µs). */
+const STACKLESS_KINDS: ReadonlySet<ProtocolErrorKind> = new Set<ProtocolErrorKind>(['rejected', 'unavailable']);
+
 export class ProtocolError extends Error {
-  constructor(readonly kind: ProtocolErrorKind, message: string) {
-    super(message);
+  readonly kind: ProtocolErrorKind;
+  constructor(kind: ProtocolErrorKind, message: string) {
+    const limit = Error.stackTraceLimit;
+    if (STACKLESS_KINDS.has(kind)) Error.stackTraceLimit = 0;
+    try {
+      super(message);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    this.kind = kind;
     this.name = 'ProtocolError';
   }
 }
