@@ -104,41 +104,64 @@ interface Pending extends OnlineEntry {
 }
 
 /**
+ * A smoothed mean and mean absolute deviation of samples that, without fresh samples, relax back to a resting
+ * value (half-life `RELAX_HALF_LIFE_MS`), and their tail estimate: the mean plus `SPREADS` deviations. The two
+ * estimates admission uses are this with different resting values.
+ */
+class RelaxingTail {
+  static readonly ALPHA = 0.05;
+  /** The estimate is the mean plus this many mean deviations: the tail, not the middle, must fit the QoS. */
+  static readonly SPREADS = 2;
+  static readonly RELAX_HALF_LIFE_MS = 2000;
+  private mean: number;
+  /** Smoothed absolute deviation of the samples from the mean. */
+  private spread = 0;
+  private lastMs = 0;
+
+  constructor(private readonly rest: number) {
+    this.mean = rest;
+  }
+
+  private relax(nowMs: number): number {
+    return Math.pow(0.5, Math.max(0, nowMs - this.lastMs) / RelaxingTail.RELAX_HALF_LIFE_MS);
+  }
+
+  protected tail(nowMs: number): number {
+    const r = this.relax(nowMs);
+    return this.rest + (this.mean - this.rest) * r + RelaxingTail.SPREADS * this.spread * r;
+  }
+
+  protected sample(nowMs: number, x: number): void {
+    const r = this.relax(nowMs);
+    const mean = this.rest + (this.mean - this.rest) * r;
+    const spread = this.spread * r;
+    this.mean = mean + RelaxingTail.ALPHA * (x - mean);
+    this.spread = spread + RelaxingTail.ALPHA * (Math.abs(x - mean) - spread);
+    this.lastMs = nowMs;
+  }
+}
+
+/**
  * Measured over predicted latency of recent completed queries: what the predictor does not price (the
  * server's own parsing and queueing, a busier machine than it was profiled on). Admission multiplies its
  * predictions by it. Without fresh samples it relaxes back to 1 (half-life `RELAX_HALF_LIFE_MS`), so that
  * a burst of slow queries cannot shut admission for good.
  */
-export class LatencyCalibration {
-  private ratio = 1;
-  /** Smoothed absolute deviation of the samples from `ratio`. */
-  private spread = 0;
-  private lastMs = 0;
-  static readonly ALPHA = 0.05;
-  /** The factor is the mean ratio plus this many mean deviations: the tail, not the middle, must fit the QoS. */
-  static readonly SPREADS = 2;
+export class LatencyCalibration extends RelaxingTail {
   static readonly MIN = 0.5;
   static readonly MAX = 50;
-  static readonly RELAX_HALF_LIFE_MS = 2000;
 
-  private relax(nowMs: number): number {
-    return Math.pow(0.5, Math.max(0, nowMs - this.lastMs) / LatencyCalibration.RELAX_HALF_LIFE_MS);
+  constructor() {
+    super(1);
   }
 
   factor(nowMs: number): number {
-    const r = this.relax(nowMs);
-    return Math.max(LatencyCalibration.MIN, 1 + (this.ratio - 1) * r + LatencyCalibration.SPREADS * this.spread * r);
+    return Math.max(LatencyCalibration.MIN, this.tail(nowMs));
   }
 
   observe(nowMs: number, measuredMs: number, predictedMs: number): void {
     if (!(predictedMs > 0) || !Number.isFinite(measuredMs)) return;
-    const sample = Math.min(LatencyCalibration.MAX, Math.max(LatencyCalibration.MIN, measuredMs / predictedMs));
-    const r = this.relax(nowMs);
-    const mean = 1 + (this.ratio - 1) * r;
-    const spread = this.spread * r;
-    this.ratio = mean + LatencyCalibration.ALPHA * (sample - mean);
-    this.spread = spread + LatencyCalibration.ALPHA * (Math.abs(sample - mean) - spread);
-    this.lastMs = nowMs;
+    this.sample(nowMs, Math.min(LatencyCalibration.MAX, Math.max(LatencyCalibration.MIN, measuredMs / predictedMs)));
   }
 }
 
@@ -146,35 +169,21 @@ export class LatencyCalibration {
  * A tail estimate of a delay the server adds outside the compute: the front end's reading and parsing of a
  * request before it is submitted, and the reply's way back (the loop noticing the finish, the output's
  * extraction, the response's encoding). Under overload both grow with the event loop's backlog, which the
- * predictor cannot see, so admission adds them to its predictions. The estimate is the smoothed mean plus
- * `SPREADS` smoothed deviations; without fresh samples it relaxes to 0 (half-life `RELAX_HALF_LIFE_MS`).
+ * predictor cannot see, so admission adds them to its predictions. Without fresh samples it relaxes to 0.
  */
-export class DelayTail {
-  private mean = 0;
-  private spread = 0;
-  private lastMs = 0;
-  static readonly ALPHA = 0.05;
-  static readonly SPREADS = 2;
-  static readonly RELAX_HALF_LIFE_MS = 2000;
-
-  private relax(nowMs: number): number {
-    return Math.pow(0.5, Math.max(0, nowMs - this.lastMs) / DelayTail.RELAX_HALF_LIFE_MS);
+export class DelayTail extends RelaxingTail {
+  constructor() {
+    super(0);
   }
 
   /** The delay's tail estimate now, ms (0 before any sample). */
   valueMs(nowMs: number): number {
-    const r = this.relax(nowMs);
-    return (this.mean + DelayTail.SPREADS * this.spread) * r;
+    return this.tail(nowMs);
   }
 
   observe(nowMs: number, delayMs: number): void {
     if (!Number.isFinite(delayMs) || delayMs < 0) return;
-    const r = this.relax(nowMs);
-    const mean = this.mean * r;
-    const spread = this.spread * r;
-    this.mean = mean + DelayTail.ALPHA * (delayMs - mean);
-    this.spread = spread + DelayTail.ALPHA * (Math.abs(delayMs - mean) - spread);
-    this.lastMs = nowMs;
+    this.sample(nowMs, delayMs);
   }
 }
 
