@@ -32,7 +32,8 @@ PAIRS=${PAIRS_72:-"resnet101,resnet152 resnet101,vgg19 resnet101,bert resnet152,
 QUAD=resnet101,resnet152,vgg19,bert
 mkdir -p "$state/exp"
 # the solo benchmarks of the first section that measured them, reused by the later ones (same host, same models)
-solo_from() { local d; [ -n "${SOLO_DIR:-}" ] && { echo --solo-from "$SOLO_DIR"; return; }; for d in "$state"/exp/*/raw/solo; do [ -s "$d/b32.json" ] && { echo --solo-from "$d"; return; }; done; }
+# (any batch: a run copies the batches the folder has and measures the rest, see experiments/_lib/common.sh)
+solo_from() { local d f; [ -n "${SOLO_DIR:-}" ] && { echo --solo-from "$SOLO_DIR"; return; }; for d in "$state"/exp/*/raw/solo; do for f in "$d"/b*.json; do [ -s "$f" ] && { echo --solo-from "$d"; return; }; done; done; }
 left() { if [ -n "${DEADLINE:-}" ]; then echo $(( DEADLINE - $(date +%s) )); else echo 999999; fi; }
 stamp() { echo "cuda-experiments: $1 $(date -u +%H:%M:%S) ($(left) s left)" >&2; }
 # target_72 <a,b>: 7.2's "name models qos load batches" line for a combination (batches "-" made 4,8,16,32), or a message and 1
