@@ -370,14 +370,14 @@ export class OnlineQueue {
 
   /**
    * Admission before a request's body is read (its size unknown): whether a submission of `model` with
-   * this QoS would be rejected anyway. `frontPending` requests the front end admitted and is still
-   * reading or parsing count as queued, and (`frontPendingOfModel`, per model) as work ahead of it, each
-   * at its model's smallest solo latency seen. The predicted finish uses the smallest solo latency seen
+   * this QoS would be rejected anyway. The requests the front end admitted and is still reading or
+   * parsing (`frontPendingOfModel`, per model name) count as queued and as work ahead of it, each at its
+   * model's smallest solo latency seen. The predicted finish uses the smallest solo latency seen
    * for the model and adds the front end's expected delays (reading and parsing, the reply), so under a
    * backlog of unread requests it refuses what submission alone could not see coming. A refusal is
    * counted as a submission's would be; null: go on and read the body.
    */
-  precheck(modelName: string, qosMs: number, frontPending: number, frontPendingOfModel: ReadonlyMap<string, number> = new Map()): { reason: RejectReason; detail: string } | null {
+  precheck(modelName: string, qosMs: number, frontPendingOfModel: ReadonlyMap<string, number> = new Map()): { reason: RejectReason; detail: string } | null {
     const service = this.services.get(modelName);
     if (!service) throw new InputError(`unknown model '${modelName}' (served: ${[...this.services.keys()].join(', ')})`);
     const refuse = (reason: RejectReason, detail: string) => {
@@ -386,6 +386,8 @@ export class OnlineQueue {
     };
     const view = this.view;
     if (this.closedFlag || view === null) return refuse('closed', 'the server is not accepting queries');
+    let frontPending = 0;
+    for (const count of frontPendingOfModel.values()) frontPending += count;
     const queued = this.outstanding.size + frontPending;
     if (queued >= this.maxQueue) return refuse('queue-full', `${queued} queries are queued (limit ${this.maxQueue})${frontPending > 0 ? `, ${frontPending} of them still being read` : ''}`);
     const model = view.latencyModel;

@@ -240,8 +240,7 @@ class ServingRun {
       this.options.signal?.removeEventListener('abort', onAbort);
       online?.detach();
       this.cancelArrivalSleep();
-      this.emitLogRows();
-      this.options.log?.flush?.(true);
+      this.writeLog(true);
     }
     if (this.rows.length !== this.admitted) throw new Error(`controller accounting: ${this.admitted} issued but ${this.rows.length} logged`);
     return summarizeRun(this.rows, {
@@ -433,6 +432,12 @@ class ServingRun {
       thldMs: this.thldMs,
       drop: this.drop,
     };
+  }
+
+  /** Hand the pending rows to the run log and flush it (`final`: the run's end). */
+  private writeLog(final: boolean): void {
+    this.emitLogRows();
+    this.options.log?.flush?.(final);
   }
 
   /** Hand the rows made since the last call to the run log (after the launches, off the critical path). */
@@ -634,8 +639,7 @@ class ServingRun {
         }
         if (plan.segments.length > 0) {
           this.launch(plan, decisionUs);
-          this.emitLogRows();
-          this.options.log?.flush?.(false);
+          this.writeLog(false);
           continue;
         }
         if (this.live > 0) throw new Error(`controller: ${this.live} queries waiting but policy '${policy}' planned no group`);
@@ -669,8 +673,7 @@ class ServingRun {
           throw new Error(`controller: ${this.live} queries waiting, nothing in flight, but the abacus member decision launched nothing`);
         }
       }
-      this.emitLogRows();
-      this.options.log?.flush?.(false);
+      this.writeLog(false);
       if (this.inflight.size === 0 && this.live === 0 && !this.arrivalsLeft()) return;
       await this.waitForEvent();
     }
@@ -685,8 +688,7 @@ class ServingRun {
         const { plan, decisionUs } = this.timed(() => decideConcurrent(pool, this.context(0)));
         if (plan.segments.length > 0) this.launch(plan, decisionUs);
       }
-      this.emitLogRows();
-      this.options.log?.flush?.(false);
+      this.writeLog(false);
       if (this.inflight.size === 0 && this.live === 0 && !this.arrivalsLeft()) return;
       await this.waitForEvent();
     }

@@ -117,9 +117,7 @@ export class InferenceCore {
   private readonly maxBatch: number;
   private readonly gpu: boolean;
   private readonly stats = new Map<string, ModelStatisticsRecorder>();
-  /** Requests admitted by `admitBeforeBody` and not yet submitted (their bodies being read or parsed). */
-  private frontPending = 0;
-  /** The same, per model name. */
+  /** Requests admitted by `admitBeforeBody` and not yet submitted (their bodies being read or parsed), per model name. */
   private readonly frontPendingOfModel = new Map<string, number>();
 
   constructor(models: readonly ServedModel[], private readonly queue: OnlineQueue, private readonly metrics: ServerMetrics, options: InferenceCoreOptions = {}) {
@@ -181,19 +179,17 @@ export class InferenceCore {
   admitBeforeBody(name: string, version: string | undefined, qosMs: number | undefined): () => void {
     const served = this.model(name, version);
     const modelName = served.manifest.name;
-    const refused = this.queue.precheck(modelName, qosMs ?? served.qosMs, this.frontPending, this.frontPendingOfModel);
+    const refused = this.queue.precheck(modelName, qosMs ?? served.qosMs, this.frontPendingOfModel);
     if (refused) {
       const closed = refused.reason === 'closed';
       this.metrics.request(served.manifest.name, closed ? 'unavailable' : 'rejected');
       throw new ProtocolError(closed ? 'unavailable' : 'rejected', closed ? refused.detail : `rejected: ${refused.detail}`);
     }
-    this.frontPending++;
     this.frontPendingOfModel.set(modelName, (this.frontPendingOfModel.get(modelName) ?? 0) + 1);
     let held = true;
     return () => {
       if (!held) return;
       held = false;
-      this.frontPending--;
       this.frontPendingOfModel.set(modelName, (this.frontPendingOfModel.get(modelName) ?? 1) - 1);
     };
   }

@@ -42,10 +42,10 @@ for (const policy of ['abacus', 'fcfs'] as const) {
   test(`${policy}: admission before the body prices the requests still being read (per model: ${policy === 'abacus' ? 'its own' : 'every model'})`, async () => {
     const { queue, run, soloMs } = await servedQueue(policy);
     const qosMs = 3.5 * soloMs;
-    assert.equal(queue.precheck('resnet152', qosMs, 0), null, 'nothing ahead: admitted');
-    const own = queue.precheck('resnet152', qosMs, 5, new Map([['resnet152', 5]]));
+    assert.equal(queue.precheck('resnet152', qosMs), null, 'nothing ahead: admitted');
+    const own = queue.precheck('resnet152', qosMs, new Map([['resnet152', 5]]));
     assert.equal(own?.reason, 'predicted-miss', 'five resnet152 requests being read ahead of it: refused');
-    const other = queue.precheck('resnet152', qosMs, 20, new Map([['vgg19', 20]]));
+    const other = queue.precheck('resnet152', qosMs, new Map([['vgg19', 20]]));
     if (policy === 'abacus') assert.equal(other, null, 'twenty vgg19 requests being read do not delay it when services overlap');
     else assert.equal(other?.reason, 'predicted-miss', 'one query at a time: every model being read is ahead');
     queue.close();
@@ -57,11 +57,11 @@ test("the reply's measured delay is added to admission's prediction", async () =
   const { clock, queue, run, soloMs, row } = await servedQueue('abacus');
   assert.ok(row);
   const qosMs = 2 * soloMs;
-  assert.equal(queue.precheck('resnet152', qosMs, 0), null, 'no reply delay yet: admitted');
+  assert.equal(queue.precheck('resnet152', qosMs), null, 'no reply delay yet: admitted');
   // replies that left 3 solo latencies after their queries finished
   for (let i = 0; i < 100; i++) queue.replied({ ...row, finishMs: clock.nowMs() - 3 * soloMs });
   assert.ok(queue.frontDelaysMs().replyMs > 2.5 * soloMs, `reply delay ${queue.frontDelaysMs().replyMs}`);
-  assert.equal(queue.precheck('resnet152', qosMs, 0)?.reason, 'predicted-miss', 'refused before the body');
+  assert.equal(queue.precheck('resnet152', qosMs)?.reason, 'predicted-miss', 'refused before the body');
   const submitted = await queue.submit({ model: 'resnet152', batch: 8, seq: 0, qosMs });
   assert.equal(submitted.status === 'rejected' && submitted.reason, 'predicted-miss', 'and at submission');
   queue.close();
