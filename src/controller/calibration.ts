@@ -59,7 +59,7 @@ export class CalibratedLatencyModel implements LatencyModel {
     return group.length === 0 ? 1 : f;
   }
 
-  /** The largest factor applied now over every model (1 before any group): a summary for logs. */
+  /** The largest factor applied now over every model (1 before any group); decisions use `factorFor` / `groupFactor`. */
   get factor(): number {
     let f = 1;
     let any = false;
